@@ -1,0 +1,176 @@
+"""The `accord` command line: `up`, `down`, `status`, and the commands components contribute.
+
+Components add commands through the `accord.commands` entry-point group (a click command or
+group each), so this module never imports a component it does not need.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from accord.runtime.errors import AccordError
+from accord.runtime.logs import configure_logging
+from accord.runtime.services import discover
+from accord.runtime.settings import RuntimeSettings
+from accord.runtime.supervisor import ServiceSpec, State, Supervisor
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class AccordGroup(click.Group):
+    """A click group that reports runtime failures as one clear message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AccordError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(ep.name for ep in _contributed())})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        for ep in _contributed():
+            if ep.name == cmd_name:
+                loaded: click.Command = ep.load()
+                return loaded
+        return None
+
+
+def _contributed() -> list[Any]:
+    return list(entry_points(group="accord.commands"))
+
+
+@click.group(cls=AccordGroup)
+@click.option("--log-level", default="WARNING", envvar="ACCORD_LOG_LEVEL", show_default=True)
+def cli(log_level: str) -> None:
+    """Accord: contract-first product events, from SDK to Gold tables."""
+    configure_logging(log_level)
+
+
+def _select(specs: list[ServiceSpec], only: tuple[str, ...]) -> list[ServiceSpec]:
+    if not only:
+        return specs
+    known = {spec.name for spec in specs}
+    unknown = sorted(set(only) - known)
+    if unknown:
+        raise click.BadParameter(
+            f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return [spec for spec in specs if spec.name in only]
+
+
+def start_services(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> None:
+    """Start every selected service that is not running yet, in order.
+
+    All ports are checked before anything starts; if one service fails, the services this call
+    started are stopped again, so nothing is left half-started.
+    """
+    supervisor = Supervisor(settings.state_dir)
+    specs = _select(discover(settings), only)
+    for spec in specs:
+        if not supervisor.is_running(spec.name):
+            supervisor.check_ports(spec)
+    started: list[str] = []
+    try:
+        for spec in specs:
+            if supervisor.is_running(spec.name):
+                console.print(f"[dim]{spec.name} is already running[/dim]")
+                continue
+            with console.status(f"starting {spec.name} …"):
+                supervisor.start(spec)
+            started.append(spec.name)
+            console.print(f"[green]✓[/green] {spec.name} started")
+    except BaseException:
+        for name in reversed(started):
+            supervisor.stop(name, settings.stop_timeout_s)
+        raise
+
+
+def stop_services(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> None:
+    """Stop the selected services in reverse start order."""
+    supervisor = Supervisor(settings.state_dir)
+    for spec in reversed(_select(discover(settings), only)):
+        if supervisor.stop(spec.name, settings.stop_timeout_s):
+            console.print(f"[green]✓[/green] {spec.name} stopped")
+
+
+def print_status(settings: RuntimeSettings) -> bool:
+    """Print the status table; return False when a service is down or not ready."""
+    supervisor = Supervisor(settings.state_dir)
+    statuses = [supervisor.status(spec) for spec in discover(settings)]
+    table = Table(title="accord services")
+    for column in ("service", "state", "pid", "ports", "log", "detail"):
+        table.add_column(column)
+    colours = {State.RUNNING: "green", State.STARTING: "yellow", State.CRASHED: "red", State.STOPPED: "dim"}
+    for status in statuses:
+        table.add_row(
+            status.name,
+            f"[{colours[status.state]}]{status.state.value}[/]",
+            str(status.pid or "-"),
+            ",".join(map(str, status.ports)),
+            str(status.log_file),
+            status.detail,
+        )
+    console.print(table)
+    healthy = True
+    for status in statuses:
+        if status.state in (State.CRASHED, State.STARTING):
+            healthy = False
+            console.print(
+                f"[red]{status.name} is {status.state.value}[/red]; last lines of {status.log_file}:"
+            )
+            for line in status.log_tail:
+                console.print(f"  {line}", markup=False, highlight=False)
+    return healthy
+
+
+@cli.command()
+@click.option("--only", multiple=True, help="start only these services (repeatable)")
+def up(only: tuple[str, ...]) -> None:
+    """Start the platform's servers natively and wait until each is ready."""
+    settings = RuntimeSettings()
+    start_services(settings, only)
+    print_status(settings)
+
+
+@cli.command()
+@click.option("--only", multiple=True, help="stop only these services (repeatable)")
+def down(only: tuple[str, ...]) -> None:
+    """Stop every server `up` started: gracefully, then by force after a timeout."""
+    stop_services(RuntimeSettings(), only)
+
+
+@cli.command()
+def status() -> None:
+    """Show each server's state, pid, ports and log; exit 1 when one is down."""
+    if not print_status(RuntimeSettings()):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--keep-running", is_flag=True, help="leave the servers running afterwards")
+def demo(keep_running: bool) -> None:
+    """Bring the platform up, show its status, and bring it down again."""
+    settings = RuntimeSettings()
+    start_services(settings)
+    try:
+        print_status(settings)
+    finally:
+        if not keep_running:
+            stop_services(settings)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="accord")

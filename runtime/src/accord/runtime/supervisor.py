@@ -1,0 +1,230 @@
+"""Start, watch and stop the platform's server processes.
+
+Each service runs detached in its own session (so it outlives the `accord up` that started it)
+and is remembered by a small JSON record in the state folder: pid, process start time (so a
+recycled pid is never mistaken for the service), ports and log file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import psutil
+
+from accord.runtime.errors import PortInUseError, ServiceStartError
+from accord.runtime.ports import port_is_free, port_owner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to run one server: its command, ports, readiness check and start order.
+
+    `prepare` runs synchronously before the process starts (resolve jars, format storage, …);
+    `ready` is polled until it returns True or `start_timeout_s` passes.
+    """
+
+    name: str
+    order: int
+    command: Callable[[], Sequence[str]]
+    ports: Sequence[int]
+    ready: Callable[[], bool]
+    host: str = "127.0.0.1"
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    prepare: Callable[[], None] | None = None
+    after_start: Callable[[], None] | None = None
+    start_timeout_s: float = 90.0
+    describe: Callable[[], str] | None = None
+
+
+class State(StrEnum):
+    """What `status` reports for a service."""
+
+    RUNNING = "running"
+    STARTING = "not ready"
+    CRASHED = "down"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One service's state as seen from its process record and its readiness check."""
+
+    name: str
+    state: State
+    pid: int | None
+    ports: Sequence[int]
+    log_file: Path
+    log_tail: list[str]
+    detail: str = ""
+
+
+def tail(path: Path, lines: int = 10) -> list[str]:
+    """The last `lines` lines of a text file, or nothing when it does not exist."""
+    if not path.exists():
+        return []
+    with path.open(errors="replace") as handle:
+        return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
+
+
+class Supervisor:
+    """Keeps process records of services under `state_dir/<name>/`."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+
+    def log_file(self, name: str) -> Path:
+        """Where the service's stdout and stderr go."""
+        return self.state_dir / name / f"{name}.log"
+
+    def _record_file(self, name: str) -> Path:
+        return self.state_dir / name / "process.json"
+
+    def _process(self, name: str) -> psutil.Process | None:
+        """The live process of the service, or None when it is not running."""
+        record = self._record_file(name)
+        if not record.exists():
+            return None
+        data = json.loads(record.read_text())
+        try:
+            proc = psutil.Process(data["pid"])
+            if abs(proc.create_time() - data["create_time"]) > 1.0 or proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.NoSuchProcess:
+            return None
+        return proc
+
+    def is_running(self, name: str) -> bool:
+        """True when the recorded process of `name` is alive."""
+        return self._process(name) is not None
+
+    def check_ports(self, spec: ServiceSpec) -> None:
+        """Raise `PortInUseError` when a port of `spec` is taken by some other process."""
+        for port in spec.ports:
+            if not port_is_free(spec.host, port):
+                raise PortInUseError(spec.name, port, port_owner(port))
+
+    def start(self, spec: ServiceSpec) -> psutil.Process:
+        """Start `spec` unless it already runs, and wait until it is ready."""
+        running = self._process(spec.name)
+        if running is not None:
+            return running
+        self.check_ports(spec)
+        if spec.prepare is not None:
+            spec.prepare()
+        log_path = self.log_file(spec.name)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as out:
+            command = list(spec.command())
+            popen = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=spec.cwd,
+                env={**os.environ, **spec.env},
+                start_new_session=True,
+            )
+        proc = psutil.Process(popen.pid)
+        self._record_file(spec.name).write_text(
+            json.dumps(
+                {
+                    "pid": popen.pid,
+                    "create_time": proc.create_time(),
+                    "ports": list(spec.ports),
+                    "command": command,
+                    "log": str(log_path),
+                    "started_at": time.time(),
+                }
+            )
+        )
+        log.info("service starting", extra={"service": spec.name, "pid": popen.pid})
+        deadline = time.monotonic() + spec.start_timeout_s
+        while time.monotonic() < deadline:
+            if popen.poll() is not None:
+                raise ServiceStartError(
+                    spec.name, f"process exited with code {popen.returncode}", tail(log_path)
+                )
+            if spec.ready():
+                if spec.after_start is not None:
+                    spec.after_start()
+                return proc
+            time.sleep(0.25)
+        self.stop(spec.name)
+        raise ServiceStartError(spec.name, f"not ready after {spec.start_timeout_s:.0f}s", tail(log_path))
+
+    def stop(self, name: str, timeout_s: float = 20.0) -> bool:
+        """Stop the service gracefully (SIGTERM to its process group), then by force.
+
+        Returns True when a running process was stopped.
+        """
+        proc = self._process(name)
+        record = self._record_file(name)
+        if proc is None:
+            record.unlink(missing_ok=True)
+            return False
+        group = [proc, *proc.children(recursive=True)]
+        self._signal_group(proc.pid, signal.SIGTERM)
+        _, alive = psutil.wait_procs(group, timeout=timeout_s)
+        if alive:
+            log.warning("service did not stop in time, killing", extra={"service": name})
+            self._signal_group(proc.pid, signal.SIGKILL)
+            for straggler in alive:
+                try:
+                    straggler.kill()
+                except psutil.NoSuchProcess:
+                    continue
+            psutil.wait_procs(alive, timeout=5)
+        record.unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _signal_group(pid: int, sig: signal.Signals) -> None:
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the service's process group at once, leaving its record (as a crash would)."""
+        proc = self._process(name)
+        if proc is not None:
+            self._signal_group(proc.pid, signal.SIGKILL)
+            psutil.wait_procs([proc], timeout=10)
+
+    def status(self, spec: ServiceSpec) -> ServiceStatus:
+        """The service's state: running, not ready, down (record but no process) or stopped."""
+        log_path = self.log_file(spec.name)
+        proc = self._process(spec.name)
+        if proc is None:
+            crashed = self._record_file(spec.name).exists()
+            return ServiceStatus(
+                name=spec.name,
+                state=State.CRASHED if crashed else State.STOPPED,
+                pid=None,
+                ports=spec.ports,
+                log_file=log_path,
+                log_tail=tail(log_path) if crashed else [],
+            )
+        ready = spec.ready()
+        return ServiceStatus(
+            name=spec.name,
+            state=State.RUNNING if ready else State.STARTING,
+            pid=proc.pid,
+            ports=spec.ports,
+            log_file=log_path,
+            log_tail=[] if ready else tail(log_path),
+            detail=spec.describe() if (ready and spec.describe) else "",
+        )

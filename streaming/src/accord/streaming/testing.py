@@ -1,0 +1,1 @@
+"""pytest fixtures that run a real streaming on free ports for the test session."""
