@@ -70,14 +70,12 @@ def _select(specs: list[ServiceSpec], only: tuple[str, ...]) -> list[ServiceSpec
     return [spec for spec in specs if spec.name in only]
 
 
-def start_services(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> None:
-    """Start every selected service that is not running yet, in order.
+def start_services(supervisor: Supervisor, specs: list[ServiceSpec]) -> None:
+    """Start every given service that is not running yet, in order.
 
     All ports are checked before anything starts; if one service fails, the services this call
     started are stopped again, so nothing is left half-started.
     """
-    supervisor = Supervisor(settings.state_dir)
-    specs = _select(discover(settings), only)
     for spec in specs:
         if not supervisor.is_running(spec.name):
             supervisor.check_ports(spec)
@@ -93,15 +91,14 @@ def start_services(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> Non
             console.print(f"[green]✓[/green] {spec.name} started")
     except BaseException:
         for name in reversed(started):
-            supervisor.stop(name, settings.stop_timeout_s)
+            supervisor.stop(name)
         raise
 
 
-def stop_services(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> None:
-    """Stop the selected services in reverse start order."""
-    supervisor = Supervisor(settings.state_dir)
-    for spec in reversed(_select(discover(settings), only)):
-        if supervisor.stop(spec.name, settings.stop_timeout_s):
+def stop_services(supervisor: Supervisor, specs: list[ServiceSpec], timeout_s: float = 20.0) -> None:
+    """Stop the given services in reverse start order."""
+    for spec in reversed(specs):
+        if supervisor.stop(spec.name, timeout_s):
             console.print(f"[green]✓[/green] {spec.name} stopped")
 
 
@@ -140,7 +137,7 @@ def print_status(settings: RuntimeSettings) -> bool:
 def up(only: tuple[str, ...]) -> None:
     """Start the platform's servers natively and wait until each is ready."""
     settings = RuntimeSettings()
-    start_services(settings, only)
+    start_services(Supervisor(settings.state_dir), _select(discover(settings), only))
     print_status(settings)
 
 
@@ -148,7 +145,8 @@ def up(only: tuple[str, ...]) -> None:
 @click.option("--only", multiple=True, help="stop only these services (repeatable)")
 def down(only: tuple[str, ...]) -> None:
     """Stop every server `up` started: gracefully, then by force after a timeout."""
-    stop_services(RuntimeSettings(), only)
+    settings = RuntimeSettings()
+    stop_services(Supervisor(settings.state_dir), _select(discover(settings), only), settings.stop_timeout_s)
 
 
 @cli.command()
@@ -163,12 +161,13 @@ def status() -> None:
 def demo(keep_running: bool) -> None:
     """Bring the platform up, show its status, and bring it down again."""
     settings = RuntimeSettings()
-    start_services(settings)
+    supervisor, specs = Supervisor(settings.state_dir), discover(settings)
+    start_services(supervisor, specs)
     try:
         print_status(settings)
     finally:
         if not keep_running:
-            stop_services(settings)
+            stop_services(supervisor, specs, settings.stop_timeout_s)
 
 
 def main() -> None:

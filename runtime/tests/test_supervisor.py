@@ -1,0 +1,68 @@
+"""The supervisor's start, rollback and stop logic, on plain local processes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from accord.runtime.cli import start_services
+from accord.runtime.errors import ServiceStartError
+from accord.runtime.supervisor import ServiceSpec, State, Supervisor
+
+pytestmark = pytest.mark.unit
+
+
+def sleeper(name: str, order: int = 0, *, exits: bool = False) -> ServiceSpec:
+    code = "import sys; print('boom'); sys.exit(3)" if exits else "import time; time.sleep(600)"
+    return ServiceSpec(
+        name=name,
+        order=order,
+        command=lambda: [sys.executable, "-c", code],
+        ports=(),
+        ready=lambda: not exits,
+    )
+
+
+def test_start_records_the_process_and_stop_ends_it(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path)
+    proc = supervisor.start(sleeper("a"))
+    assert supervisor.status(sleeper("a")).state is State.RUNNING
+    assert supervisor.start(sleeper("a")).pid == proc.pid  # starts nothing twice
+    assert supervisor.stop("a") is True
+    assert not psutil.pid_exists(proc.pid) or proc.status() == psutil.STATUS_ZOMBIE
+    assert supervisor.status(sleeper("a")).state is State.STOPPED
+
+
+def test_a_process_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
+    with pytest.raises(ServiceStartError, match="exited with code 3") as failure:
+        Supervisor(tmp_path).start(sleeper("b", exits=True))
+    assert failure.value.log_tail == ["boom"]
+
+
+def test_stop_kills_a_process_that_ignores_sigterm(tmp_path: Path) -> None:
+    stubborn = ServiceSpec(
+        name="stubborn",
+        order=0,
+        command=lambda: [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); "
+            "time.sleep(600)",
+        ],
+        ports=(),
+        ready=lambda: (tmp_path / "stubborn" / "stubborn.log").read_text().startswith("up"),
+    )
+    supervisor = Supervisor(tmp_path)
+    proc = supervisor.start(stubborn)
+    assert supervisor.stop("stubborn", timeout_s=0.5) is True
+    assert not psutil.pid_exists(proc.pid) or proc.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_failed_start_stops_what_the_same_call_started(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path)
+    with pytest.raises(ServiceStartError):
+        start_services(supervisor, [sleeper("first", 0), sleeper("second", 1, exits=True)])
+    assert supervisor.status(sleeper("first")).state is State.STOPPED
