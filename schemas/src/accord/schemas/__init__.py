@@ -1,1 +1,1 @@
-"""Accord schemas."""
+"""Accord's event contracts (`.avsc` files) and the `accord schemas` tooling around them."""

@@ -1,0 +1,105 @@
+"""`accord schemas check`: each schema's verdict under its subject's compatibility level.
+
+The verdicts come from `accord.registry.compatibility.check_compatibility`, the code the
+registry server runs on every registration. Both sides are compared self-contained (referenced
+types inlined), so a change to a shared type is judged in every event that carries it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from accord.registry.client import RegistryClient, SubjectNotFoundError
+from accord.registry.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
+from accord.schemas.catalog import Catalog, SchemaFile
+
+
+class Status(StrEnum):
+    """The outcome of one subject's check."""
+
+    NEW = "new"
+    COMPATIBLE = "compatible"
+    BREAKING = "breaking"
+    REMOVED = "removed"
+    """The file is gone; the registry keeps the subject, so old producers still validate."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One subject's verdict: what it was compared with, under which level, and why it breaks."""
+
+    subject: str
+    file: str
+    level: CompatibilityLevel
+    against: str
+    status: Status
+    problems: list[Incompatibility] = field(default_factory=list)
+
+
+History = Sequence[tuple[int | None, str]]
+"""(version, self-contained schema JSON) of a subject, newest first."""
+
+
+def self_contained_text(catalog: Catalog, file: SchemaFile) -> str:
+    """The compact JSON of `file` with referenced types inlined."""
+    return json.dumps(catalog.self_contained(file), separators=(",", ":"))
+
+
+def judge(
+    catalog: Catalog, file: SchemaFile, history: History, level: CompatibilityLevel, against: str
+) -> Verdict:
+    """Compare `file` with a subject's history under `level`."""
+    subject = catalog.subject(file)
+    if not history:
+        return Verdict(subject, file.path, level, "-", Status.NEW)
+    problems = check_compatibility(self_contained_text(catalog, file), history, level)
+    status = Status.BREAKING if problems else Status.COMPATIBLE
+    return Verdict(subject, file.path, level, against, status, problems)
+
+
+def check_against_catalog(
+    catalog: Catalog, old: Catalog, level_of: Callable[[str], CompatibilityLevel], ref: str
+) -> list[Verdict]:
+    """Every file's verdict against the same subject in `old` (the files at a git ref).
+
+    Subjects whose file is gone are listed as removed, which does not fail the check.
+    """
+    verdicts = []
+    for file in catalog:
+        subject = catalog.subject(file)
+        previous = old.by_subject(subject)
+        history = [(None, self_contained_text(old, previous))] if previous else []
+        verdicts.append(judge(catalog, file, history, level_of(subject), ref))
+    for gone in old:
+        subject = old.subject(gone)
+        if catalog.by_subject(subject) is None:
+            verdicts.append(Verdict(subject, gone.path, level_of(subject), ref, Status.REMOVED))
+    return verdicts
+
+
+def registry_history(client: RegistryClient, subject: str) -> History:
+    """Every live version of `subject` in the registry, self-contained, newest first."""
+    try:
+        versions = client.versions(subject)
+    except SubjectNotFoundError:
+        return []
+    history: list[tuple[int | None, str]] = []
+    for number in sorted(versions, reverse=True):
+        resolved = client.resolved_schema(client.version(subject, number).id)
+        history.append((number, json.dumps(resolved, separators=(",", ":"))))
+    return history
+
+
+def check_against_registry(catalog: Catalog, client: RegistryClient) -> list[Verdict]:
+    """Every file's verdict against its subject's versions in the registry, at the registry's level."""
+    verdicts = []
+    for file in catalog:
+        subject = catalog.subject(file)
+        history = registry_history(client, subject)
+        level = client.compatibility_level(subject)
+        against = f"version {history[0][0]}" if history else "-"
+        verdicts.append(judge(catalog, file, history, level, against))
+    return verdicts
