@@ -1,1 +1,156 @@
-"""pytest fixtures that run a real gateway on free ports for the test session."""
+"""pytest fixtures that run a real gateway on free ports for the test session.
+
+`gateway_server` (session): one gateway against `kafka_broker` and `registry_server`, with a
+write key allowed `events-*` (`.url`, `.write_key`). `gateway_factory` (per test): more gateways
+with custom keys, limits or broker; all are stopped when the test ends.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.gateway.auth import DEVELOPMENT_KEY, hash_key
+from accord.gateway.service import gateway_spec
+from accord.gateway.settings import GatewaySettings
+from accord.registry.testing import RegistryHandle
+from accord.runtime.ports import free_port
+from accord.runtime.supervisor import Supervisor
+from accord.runtime.testing import BrokerHandle
+
+
+@dataclass(frozen=True)
+class TestKey:
+    """A write key for tests: its id, its secret and the subject patterns it may send."""
+
+    __test__ = False  # not a test class, despite the name
+
+    key_id: str
+    secret: str = field(default_factory=lambda: f"test-{secrets.token_hex(16)}")
+    subjects: Sequence[str] = ("events-*",)
+
+
+def write_keys_file(path: Path, keys: Sequence[TestKey]) -> Path:
+    """Write `keys` (hashed) as a gateway write keys file at `path`."""
+    path.write_text(
+        json.dumps(
+            [{"key_id": k.key_id, "sha256": hash_key(k.secret), "subjects": list(k.subjects)} for k in keys]
+        )
+    )
+    return path
+
+
+@dataclass
+class GatewayHandle:
+    """A gateway started for tests."""
+
+    name: str
+    settings: GatewaySettings
+    env: dict[str, str]
+    keys: Sequence[TestKey]
+    supervisor: Supervisor
+
+    @property
+    def url(self) -> str:
+        """Base URL of the gateway's HTTP API."""
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    @property
+    def write_key(self) -> str:
+        """The secret of the first key (allowed `events-*` unless the test chose otherwise).
+
+        A gateway started with `keys=[]` has no keys file: the development key applies.
+        """
+        return self.keys[0].secret if self.keys else DEVELOPMENT_KEY
+
+    @property
+    def log_file(self) -> Path:
+        """Where the gateway's JSON log lines go."""
+        return self.supervisor.log_file(self.name)
+
+    def start(self) -> None:
+        """Start (or restart) the gateway and wait until `/readyz` answers 200."""
+        self.supervisor.start(gateway_spec(self.settings, self.env, name=self.name))
+
+    def stop(self) -> None:
+        """Stop the gateway gracefully."""
+        self.supervisor.stop(self.name)
+
+
+def start_gateway(
+    state_dir: Path,
+    bootstrap: str,
+    registry_url: str,
+    keys: Sequence[TestKey],
+    overrides: dict[str, Any],
+) -> GatewayHandle:
+    """Start a gateway under `state_dir` on a free port; `overrides` are `GatewaySettings` fields."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    values: dict[str, Any] = {"host": "127.0.0.1", "port": free_port(), **overrides}
+    if keys:
+        values["write_keys_file"] = write_keys_file(state_dir / "write-keys.json", keys)
+    env = {f"ACCORD_GATEWAY_{name.upper()}": str(value) for name, value in values.items()}
+    env.update({"ACCORD_KAFKA_BOOTSTRAP": bootstrap, "ACCORD_REGISTRY_URL": registry_url})
+    settings = GatewaySettings(kafka_bootstrap=bootstrap, registry_url=registry_url, **values)
+    handle = GatewayHandle("gateway", settings, env, keys, Supervisor(state_dir))
+    handle.start()
+    return handle
+
+
+@pytest.fixture(scope="session")
+def gateway_server(
+    tmp_path_factory: pytest.TempPathFactory, kafka_broker: BrokerHandle, registry_server: RegistryHandle
+) -> Iterator[GatewayHandle]:
+    """One real gateway for the session; its `write_key` may send every `events-*` subject."""
+    handle = start_gateway(
+        tmp_path_factory.mktemp("gateway-session"),
+        kafka_broker.bootstrap,
+        registry_server.url,
+        [TestKey("test")],
+        {},
+    )
+    yield handle
+    handle.stop()
+
+
+GatewayFactory = Callable[..., GatewayHandle]
+
+
+@pytest.fixture
+def gateway_factory(
+    tmp_path_factory: pytest.TempPathFactory, kafka_broker: BrokerHandle, registry_server: RegistryHandle
+) -> Iterator[GatewayFactory]:
+    """Start gateways with custom settings: `start(keys=[TestKey(...)], bootstrap=..., max_batch_events=5)`.
+
+    Keyword arguments other than `keys`, `bootstrap` and `registry_url` are `GatewaySettings`
+    fields; `keys=[]` starts a gateway without a keys file (the development key `dev-write-key`
+    applies).
+    """
+    handles: list[GatewayHandle] = []
+
+    def start(
+        *,
+        keys: Sequence[TestKey] | None = None,
+        bootstrap: str | None = None,
+        registry_url: str | None = None,
+        **overrides: Any,
+    ) -> GatewayHandle:
+        handle = start_gateway(
+            tmp_path_factory.mktemp("gateway-private"),
+            bootstrap or kafka_broker.bootstrap,
+            registry_url or registry_server.url,
+            [TestKey("test")] if keys is None else keys,
+            overrides,
+        )
+        handles.append(handle)
+        return handle
+
+    yield start
+    for handle in handles:
+        handle.stop()

@@ -1,0 +1,469 @@
+"""Gateway throughput and latency, as ratios against a bare confluent-kafka producer in the same run.
+
+    .venv/bin/python bench/gateway/throughput.py [--seconds 5] [--pairs 3]
+
+Starts its own Kafka broker, registry and gateway on free ports (nothing of a running stack is
+touched), then interleaves legs A/B/A/B…:
+
+* bare producer: confluent-kafka `Producer` (acks=all, idempotence, lz4, linger 5 ms) sending the
+  already-framed events with the gateway's key and headers, counting delivery reports;
+* gateway, Avro bodies: batches of 100 framed events posted over keep-alive connections;
+* gateway, JSON bodies: the same events as JSON batches of 100;
+* gateway, Avro bodies whose events are all rejected (the dead-letter path).
+
+Events/s of each gateway leg are divided by the bare producer's events/s of the same pair; the
+table gives the median and min-max over pairs. A second table gives p50/p99 latency at a fixed
+rate (`--latency-rate` events/s in batches of 10, open loop: latency counts from the scheduled
+send time; the bare producer sends the same records at the same rate). On a machine with
+2+ cores the broker is pinned to core 0 and the system under test (gateway or bare producer) to
+core 1; the load generator runs on core 0.
+
+The gateway runs with a zero-length dedup window so the pre-built batches can be sent again; the
+dedup bookkeeping still runs for every event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import httpx
+import orjson
+import psutil
+from confluent_kafka import Consumer, Producer, TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from accord.gateway.bodies import AVRO_BATCH, JSON
+from accord.gateway.framing import batch_body, frame
+from accord.gateway.publisher import Headers
+from accord.gateway.testing import GatewayHandle, TestKey, start_gateway
+from accord.registry.testing import RegistryHandle
+from accord.runtime.supervisor import Supervisor
+from accord.runtime.testing import BrokerHandle, make_test_settings
+
+console = Console()
+BATCH = 100
+POOL_BATCHES = 300
+PRODUCER_CONFIG = {
+    "acks": "all",
+    "enable.idempotence": True,
+    "compression.type": "lz4",
+    "linger.ms": 5,
+    "queue.buffering.max.messages": 100_000,
+}
+
+SCHEMA: dict[str, Any] = {
+    "type": "record",
+    "name": "PageView",
+    "namespace": "bench.gateway",
+    "fields": [
+        {
+            "name": "envelope",
+            "type": {
+                "type": "record",
+                "name": "Envelope",
+                "namespace": "accord.common",
+                "fields": [
+                    {"name": "event_id", "type": {"type": "string", "logicalType": "uuid"}},
+                    {"name": "event_time", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+                    {"name": "user_id", "type": ["null", "string"], "default": None},
+                    {"name": "anonymous_id", "type": ["null", "string"], "default": None},
+                    {"name": "session_id", "type": ["null", "string"], "default": None},
+                ],
+            },
+        },
+        {"name": "url", "type": "string"},
+        {"name": "referrer", "type": ["null", "string"], "default": None},
+        {"name": "user_agent", "type": "string"},
+        {"name": "duration_ms", "type": "long"},
+        {"name": "logged_in", "type": "boolean"},
+        {"name": "tags", "type": {"type": "map", "values": "string"}},
+    ],
+}
+
+
+def _event(index: int) -> dict[str, Any]:
+    return {
+        "envelope": {
+            "event_id": str(uuid.uuid4()),
+            "event_time": 1_767_225_600_000 + index,
+            "user_id": f"user-{index % 1000}",
+            "anonymous_id": None,
+            "session_id": f"session-{index % 97}",
+        },
+        "url": f"https://shop.example.com/products/{index % 500}",
+        "referrer": "https://search.example.com/?q=shoes",
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
+        "duration_ms": index % 10_000,
+        "logged_in": index % 2 == 0,
+        "tags": {"plan": "pro", "ab": "B"},
+    }
+
+
+@dataclass
+class Workload:
+    """Pre-built requests and records: nothing is generated while a leg is timed."""
+
+    avro_requests: list[bytes]
+    json_requests: list[bytes]
+    rejected_requests: list[bytes]
+    records: list[tuple[bytes, bytes, Headers]]
+
+
+def _http_request(url: str, key: str, content_type: str, body: bytes, sent_at: str) -> bytes:
+    host = url.removeprefix("http://")
+    head = (
+        f"POST /v1/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: {content_type}\r\nAccord-Sent-At: {sent_at}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def build_workload(gateway: GatewayHandle, schema_id: int, batch: int) -> Workload:
+    """Framed events, Avro and JSON batch requests of `batch` events, and the bare producer's records."""
+    parsed = fastavro.parse_schema(SCHEMA)
+    sent_at = "2026-01-01T00:00:00.000Z"
+    subject = "events-bench.gateway.PageView"
+    avro, as_json, rejected, records = [], [], [], []
+    for b in range(POOL_BATCHES):
+        events = [_event(b * batch + i) for i in range(batch)]
+        framed = []
+        for event in events:
+            buffer = io.BytesIO()
+            fastavro.schemaless_writer(buffer, parsed, event)
+            framed.append(frame(schema_id, buffer.getvalue()))
+            headers: Headers = [
+                ("accord.received_at", b"1767225600000"),
+                ("accord.sent_at", b"1767225600000"),
+                ("accord.key_id", b"bench"),
+                ("accord.event_id", event["envelope"]["event_id"].encode()),
+            ]
+            records.append((event["envelope"]["user_id"].encode(), framed[-1], headers))
+        avro.append(_http_request(gateway.url, gateway.write_key, AVRO_BATCH, batch_body(framed), sent_at))
+        document = {"sent_at": sent_at, "events": [{"schema": subject, "payload": e} for e in events]}
+        as_json.append(_http_request(gateway.url, gateway.write_key, JSON, orjson.dumps(document), sent_at))
+        broken = [f[:-3] for f in framed]  # each event's Avro body ends early
+        rejected.append(
+            _http_request(gateway.url, gateway.write_key, AVRO_BATCH, batch_body(broken), sent_at)
+        )
+    return Workload(avro, as_json, rejected, records)
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, await reader.readexactly(length)
+
+
+async def _closed_loop(
+    url: str, requests: list[bytes], seconds: float, connections: int, expect: int
+) -> tuple[int, float]:
+    """Send requests back to back on `connections` keep-alive connections: (events answered, seconds)."""
+    host, port = url.removeprefix("http://").split(":")
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(offset: int) -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection(host, int(port))
+        index = offset
+        while time.perf_counter() < deadline:
+            status, body = await _exchange(reader, writer, requests[index % len(requests)])
+            if status != expect:
+                raise RuntimeError(f"gateway answered {status}: {body[:200]!r}")
+            done += 1
+            index += connections
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(connections)))
+    return done * BATCH, time.perf_counter() - started
+
+
+async def _open_loop(url: str, requests: list[bytes], rate_rps: float, seconds: float) -> list[float]:
+    """Send one request every 1/rate s (open loop); latencies in ms from the scheduled time."""
+    host, port = url.removeprefix("http://").split(":")
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(32):
+        pool.put_nowait(await asyncio.open_connection(host, int(port)))
+    latencies: list[float] = []
+
+    async def one(request: bytes, scheduled: float) -> None:
+        connection = await pool.get()
+        status, body = await _exchange(*connection, request)
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        pool.put_nowait(connection)
+        if status != 200:
+            raise RuntimeError(f"gateway answered {status}: {body[:200]!r}")
+
+    tasks = []
+    start = time.perf_counter()
+    for i in range(int(rate_rps * seconds)):
+        scheduled = start + i / rate_rps
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(requests[i % len(requests)], scheduled)))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        pool.get_nowait()[1].close()
+    return latencies
+
+
+def bare_producer(bootstrap: str, topic: str, workload: Workload, seconds: float) -> tuple[int, float]:
+    """Events a bare producer gets acknowledged sending the gateway's records for `seconds`, and the time."""
+    producer = _ready_producer(bootstrap, topic, workload)
+    delivered = 0
+
+    def on_delivery(error: Any, _message: Any) -> None:
+        nonlocal delivered
+        if error is None:
+            delivered += 1
+
+    records = workload.records
+    started = time.perf_counter()
+    deadline = started + seconds
+    index = 0
+    while time.perf_counter() < deadline:
+        key, value, headers = records[index % len(records)]
+        try:
+            producer.produce(topic, value, key, on_delivery=on_delivery, headers=headers)
+        except BufferError:
+            producer.poll(0.005)
+            continue
+        index += 1
+        if index % BATCH == 0:
+            producer.poll(0)
+    producer.flush(30)
+    return delivered, time.perf_counter() - started
+
+
+def producer_latencies(
+    bootstrap: str, topic: str, workload: Workload, rate_eps: float, seconds: float
+) -> list[float]:
+    """Per-event delivery latency (ms) of a bare producer sending `rate_eps` events/s in groups of 10."""
+    producer = _ready_producer(bootstrap, topic, workload)
+    latencies: list[float] = []
+    group = 10
+    start = time.perf_counter()
+    for i in range(int(rate_eps / group * seconds)):
+        scheduled = start + i * group / rate_eps
+        while time.perf_counter() < scheduled:
+            producer.poll(max(0.0, min(0.001, scheduled - time.perf_counter())))
+
+        def report(error: Any, _message: Any, scheduled: float = scheduled) -> None:
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        for j in range(group):
+            key, value, headers = workload.records[(i * group + j) % len(workload.records)]
+            producer.produce(topic, value, key, on_delivery=report, headers=headers)
+        producer.poll(0)
+    producer.flush(30)
+    return latencies
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    """Records in `topic` (sum of high watermarks)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watermarks"})
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    total = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
+    consumer.close()
+    return total
+
+
+def _ready_producer(bootstrap: str, topic: str, workload: Workload) -> Producer:
+    """A bare producer that has connected and obtained its producer id (not part of any timing)."""
+    producer = Producer({"bootstrap.servers": bootstrap, **PRODUCER_CONFIG})
+    key, value, headers = workload.records[0]
+    producer.produce(topic, value, key, headers=headers)
+    producer.flush(30)
+    return producer
+
+
+def _pin(pid: int, core: int) -> None:
+    if (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(pid, {core})
+
+
+def _pid(supervisor: Supervisor, name: str) -> int:
+    record = orjson.loads((supervisor.state_dir / name / "process.json").read_bytes())
+    return int(record["pid"])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each timed leg")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved producer/gateway pairs")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections of the load")
+    parser.add_argument("--latency-rate", type=float, default=2000.0, help="events/s of the latency legs")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="accord-bench-gateway-") as tmp:
+        root = Path(tmp)
+        settings = make_test_settings(root / "kafka", Path(".cache"))
+        broker = BrokerHandle(settings, Supervisor(settings.state_dir))
+        registry: RegistryHandle | None = None
+        gateway: GatewayHandle | None = None
+        try:
+            with console.status("starting Kafka, the registry and the gateway …"):
+                broker.start()
+                registry = RegistryHandle(broker.bootstrap, "_schemas", root / "registry")
+                registry.start()
+                gateway = start_gateway(
+                    root / "gateway",
+                    broker.bootstrap,
+                    registry.url,
+                    [TestKey("bench")],
+                    {"dedup_window_s": 0.0, "rate_limit_events_per_s": 10_000_000, "log_level": "WARNING"},
+                )
+                response = httpx.post(
+                    f"{registry.url}/subjects/events-bench.gateway.PageView/versions",
+                    json={"schema": orjson.dumps(SCHEMA).decode()},
+                )
+                response.raise_for_status()
+                schema_id = response.json()["id"]
+            with console.status("building the workload …"):
+                workload = build_workload(gateway, schema_id, BATCH)
+            _pin(_pid(broker.supervisor, "kafka"), 0)
+            _pin(_pid(gateway.supervisor, "gateway"), 1)
+            run(args, broker, gateway, workload)
+        finally:
+            for handle in (gateway, registry):
+                if handle is not None:
+                    handle.stop()
+            broker.stop()
+
+
+def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, workload: Workload) -> None:
+    """The timed legs and the two tables."""
+    topic = broker.settings.events_topic
+    rates: dict[str, list[float]] = {
+        "bare producer": [],
+        "gateway, Avro": [],
+        "gateway, JSON": [],
+        "gateway, all rejected": [],
+    }
+    cpu_us: dict[str, list[float]] = {name: [] for name in rates}
+    gateway_process = psutil.Process(_pid(gateway.supervisor, "gateway"))
+    legs: list[tuple[str, Callable[[], tuple[int, float]]]] = [
+        ("bare producer", lambda: bare_producer(broker.bootstrap, topic, workload, args.seconds)),
+        ("gateway, Avro", lambda: _load(gateway, workload.avro_requests, args, 200)),
+        ("gateway, JSON", lambda: _load(gateway, workload.json_requests, args, 200)),
+        ("gateway, all rejected", lambda: _load(gateway, workload.rejected_requests, args, 422)),
+    ]
+    _load(gateway, workload.avro_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
+    _load(gateway, workload.json_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
+    for pair in range(args.pairs):
+        for name, leg in legs:
+            before = topic_size(broker.bootstrap, topic)
+            console.print(f"[dim]pair {pair + 1}/{args.pairs}: {name} …[/dim]")
+            _pin(os.getpid(), 1 if name == "bare producer" else 0)
+            measured = psutil.Process() if name == "bare producer" else gateway_process
+            cpu_before = sum(measured.cpu_times()[:2])
+            events, elapsed = leg()
+            cpu_us[name].append((sum(measured.cpu_times()[:2]) - cpu_before) / events * 1e6)
+            rate = events / elapsed
+            produced = topic_size(broker.bootstrap, topic) - before
+            if name != "gateway, all rejected" and produced < rate * args.seconds * 0.9:
+                raise RuntimeError(f"{name}: only {produced} records reached the topic")
+            rates[name].append(rate)
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+
+    table = Table(
+        title=f"events/s, batches of {BATCH}, {args.pairs} interleaved pairs of {args.seconds:g}s legs"
+    )
+    columns = (
+        "leg",
+        "events/s (median)",
+        "ratio to bare producer (median)",
+        "ratio min-max",
+        "CPU µs/event (median)",
+        "CPU ratio bare/leg",
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column != "leg" else "left")
+    base = rates["bare producer"]
+    base_cpu = statistics.median(cpu_us["bare producer"])
+    for name, values in rates.items():
+        ratios = [v / b for v, b in zip(values, base, strict=True)]
+        cpu = statistics.median(cpu_us[name])
+        table.add_row(
+            name,
+            f"{statistics.median(values):,.0f}",
+            f"{statistics.median(ratios):.2f}",
+            f"{min(ratios):.2f}-{max(ratios):.2f}",
+            f"{cpu:.1f}",
+            f"{base_cpu / cpu:.2f}",
+        )
+    console.print(table)
+
+    rate_eps = args.latency_rate
+    batches_of_10 = [_rebatch(r, 10) for r in workload.avro_requests[:50]]
+    console.print(f"[dim]latency at {rate_eps:,.0f} events/s in Avro batches of 10 …[/dim]")
+    _pin(os.getpid(), 0)
+    gateway_ms = asyncio.run(_open_loop(gateway.url, batches_of_10, rate_eps / 10, args.seconds))
+    _pin(os.getpid(), 1)
+    producer_ms = producer_latencies(broker.bootstrap, topic, workload, rate_eps, args.seconds)
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    latency = Table(title=f"latency at a fixed {rate_eps:,.0f} events/s (open loop, groups of 10)")
+    for column in ("", "p50 ms", "p99 ms"):
+        latency.add_column(column, justify="right" if column else "left")
+    latency.add_row(
+        "bare producer (produce → delivery report)",
+        f"{_percentile(producer_ms, 0.5):.1f}",
+        f"{_percentile(producer_ms, 0.99):.1f}",
+    )
+    latency.add_row(
+        "gateway (request → answer)",
+        f"{_percentile(gateway_ms, 0.5):.1f}",
+        f"{_percentile(gateway_ms, 0.99):.1f}",
+    )
+    latency.add_row(
+        "ratio gateway / producer",
+        f"{_percentile(gateway_ms, 0.5) / _percentile(producer_ms, 0.5):.2f}",
+        f"{_percentile(gateway_ms, 0.99) / _percentile(producer_ms, 0.99):.2f}",
+    )
+    console.print(latency)
+
+
+def _rebatch(request: bytes, events: int) -> bytes:
+    """The same request with only its first `events` events."""
+    head, body = request.split(b"\r\n\r\n", 1)
+    offset = 0
+    for _ in range(events):
+        offset += 4 + int.from_bytes(body[offset : offset + 4], "big")
+    kept = body[:offset]
+    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")]
+    return b"\r\n".join([*lines, f"Content-Length: {len(kept)}".encode()]) + b"\r\n\r\n" + kept
+
+
+def _load(
+    gateway: GatewayHandle, requests: list[bytes], args: argparse.Namespace, expect: int
+) -> tuple[int, float]:
+    return asyncio.run(_closed_loop(gateway.url, requests, args.seconds, args.connections, expect))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The gateway's configuration, read from `ACCORD_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """Every knob of the ingestion gateway.
+
+    Gateway-specific fields use the prefix `ACCORD_GATEWAY_` (e.g. `ACCORD_GATEWAY_PORT`); the
+    names shared by the whole platform keep theirs (`ACCORD_KAFKA_BOOTSTRAP`, `ACCORD_REGISTRY_URL`,
+    `ACCORD_EVENTS_TOPIC`, `ACCORD_DEADLETTER_TOPIC`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias="ACCORD_KAFKA_BOOTSTRAP")
+    registry_url: str = Field(default="http://127.0.0.1:8081", validation_alias="ACCORD_REGISTRY_URL")
+    events_topic: str = Field(default="events", validation_alias="ACCORD_EVENTS_TOPIC")
+    deadletter_topic: str = Field(
+        default="events.deadletter",
+        validation_alias="ACCORD_DEADLETTER_TOPIC",
+    )
+    write_keys_file: Path | None = Field(
+        default=None,
+        description="JSON list of {key_id, sha256, subjects}; without it only the development key works",
+    )
+    max_body_bytes: int = Field(default=5_000_000, description="largest request body, after gzip decoding")
+    max_event_bytes: int = Field(default=64_000, description="largest single event (framed Avro or JSON)")
+    max_batch_events: int = Field(default=1_000, description="most events in one request")
+    rate_limit_events_per_s: float = Field(default=50_000.0, description="sustained events/s per write key")
+    rate_limit_burst: int = Field(default=100_000, description="events a key may send at once")
+    dedup_window_s: float = Field(default=600.0, description="how long an accepted event_id is remembered")
+    dedup_max_ids: int = Field(default=1_000_000, description="bound on remembered event ids")
+    delivery_timeout_s: float = Field(
+        default=10.0, description="longest wait for Kafka to acknowledge a request's events"
+    )
+    retry_after_s: int = Field(default=5, description="Retry-After sent with 503 answers")
+    latest_ttl_s: float = Field(
+        default=30.0, description="how long the latest version of a subject is cached"
+    )
+    producer_linger_ms: int = 5
+    producer_queue_max_messages: int = 100_000
+    log_level: str = "INFO"

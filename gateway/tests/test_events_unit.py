@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import base64
+import io
+import time
+from typing import Any
+
+import fastavro
+import pytest
+
+from accord.gateway.catalog import WriterSchema, without_logical_types
+from accord.gateway.events import decode_avro_event, encode_json_event
+from accord.gateway.framing import frame
+from accord.gateway.rejections import EventInvalidError, FailureType, Rejection
+
+from .schemas import click, click_schema
+
+pytestmark = pytest.mark.unit
+
+
+def _writer(schema_id: int = 5) -> WriterSchema:
+    schema = click_schema("test.unit")
+    return WriterSchema(
+        schema_id=schema_id,
+        schema=schema,
+        parsed=fastavro.parse_schema(schema),
+        checker=fastavro.parse_schema(without_logical_types(schema)),
+        subjects=("events-test.unit.Click",),
+        subjects_loaded_at=time.monotonic(),
+    )
+
+
+def _avro(writer: WriterSchema, record: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, writer.parsed, record)
+    return frame(writer.schema_id, buffer.getvalue())
+
+
+def test_an_avro_event_is_forwarded_unchanged_with_its_id_and_user_key() -> None:
+    writer, record = _writer(), click(user_id="u-42")
+    framed = _avro(writer, record)
+    event = decode_avro_event(framed, writer)
+    assert event.value is framed
+    assert event.event_id == record["envelope"]["event_id"]
+    assert event.key == b"u-42"
+
+
+def test_an_avro_event_whose_event_id_is_not_a_uuid_is_refused() -> None:
+    writer = _writer()
+    record = click()
+    record["envelope"]["event_id"] = "not-a-uuid"
+    with pytest.raises(EventInvalidError) as caught:
+        decode_avro_event(_avro(writer, record), writer)
+    assert (caught.value.code, caught.value.field) == ("invalid_uuid", "envelope.event_id")
+
+
+def test_the_anonymous_id_is_the_key_without_a_user() -> None:
+    writer = _writer()
+    assert decode_avro_event(_avro(writer, click(user_id=None)), writer).key == b"anon-1"
+
+
+@pytest.mark.parametrize(
+    ("mangle", "code"),
+    [(lambda b: b[:-3], "undecodable_avro"), (lambda b: b + b"\x00", "trailing_bytes")],
+)
+def test_avro_that_does_not_decode_exactly_is_a_schema_violation(mangle: Any, code: str) -> None:
+    writer = _writer()
+    with pytest.raises(EventInvalidError) as caught:
+        decode_avro_event(mangle(_avro(writer, click())), writer)
+    assert caught.value.code == code
+    assert caught.value.failure_type is FailureType.SCHEMA_VIOLATION
+
+
+def test_a_json_event_encodes_to_the_same_bytes_as_fastavro() -> None:
+    writer, record = _writer(), click()
+    event = encode_json_event(record, writer)
+    assert event.value == _avro(writer, record)
+    assert event.event_id == record["envelope"]["event_id"]
+
+
+def test_optional_fields_may_be_left_out_of_a_json_event() -> None:
+    writer, record = _writer(), click()
+    del record["label"]
+    encode_json_event(record, writer)
+
+
+def _with(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    *parents, last = path.split(".")
+    target = record
+    for name in parents:
+        target = target[name]
+    if value is _DROP:
+        del target[last]
+    else:
+        target[last] = value
+    return record
+
+
+_DROP = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "code"),
+    [
+        ("count", "three", "wrong_type"),
+        ("count", 1.5, "wrong_type"),
+        ("count", True, "wrong_type"),
+        ("count", 2**70, "out_of_range"),
+        ("button", _DROP, "missing_field"),
+        ("kind", "TERTIARY", "not_in_enum"),
+        ("colour", "red", "unknown_field"),
+        ("envelope.event_time", "yesterday", "wrong_type"),
+        ("envelope.user_id", 7, "wrong_type"),
+        ("envelope.event_id", "not-a-uuid", "invalid_uuid"),
+    ],
+)
+def test_an_invalid_json_event_names_the_field_and_rule(path: str, value: Any, code: str) -> None:
+    with pytest.raises(EventInvalidError) as caught:
+        encode_json_event(_with(click(), path, value), _writer())
+    assert (caught.value.field, caught.value.code) == (path, code)
+    assert path in caught.value.message
+
+
+def test_a_json_event_without_event_id_is_refused() -> None:
+    record = click()
+    del record["envelope"]["event_id"]
+    with pytest.raises(EventInvalidError) as caught:
+        encode_json_event(record, _writer())
+    assert caught.value.field == "envelope.event_id"
+
+
+def test_the_deadletter_record_follows_the_wire_contract() -> None:
+    error = EventInvalidError(
+        FailureType.SCHEMA_VIOLATION, "wrong_type", "count is string", "count", event_id="e1"
+    )
+    rejection = Rejection.from_error(3, error, b"\x00raw", subject="events-x.Y", schema_id=9)
+    assert rejection.deadletter_record(1234, "web") == {
+        "stage": "gateway",
+        "failure_type": "schema_violation",
+        "subject": "events-x.Y",
+        "schema_id": 9,
+        "errors": [{"field": "count", "rule": "wrong_type", "message": "count is string"}],
+        "event_id": "e1",
+        "original": base64.b64encode(b"\x00raw").decode(),
+        "recoverable": True,
+        "received_at": 1234,
+        "key_id": "web",
+    }
+    assert rejection.answer() == {
+        "index": 3,
+        "event_id": "e1",
+        "code": "wrong_type",
+        "field": "count",
+        "message": "count is string",
+    }
