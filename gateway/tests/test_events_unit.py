@@ -153,3 +153,50 @@ def test_the_deadletter_record_follows_the_wire_contract() -> None:
         "field": "count",
         "message": "count is string",
     }
+
+
+def _order_writer() -> WriterSchema:
+    schema = {
+        "type": "record",
+        "name": "Order",
+        "namespace": "test.unit",
+        "fields": [
+            {"name": "envelope", "type": click_schema("test.unit")["fields"][0]["type"]},
+            {
+                "name": "amount",
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2},
+            },
+            {
+                "name": "tip",
+                "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2}],
+                "default": None,
+            },
+        ],
+    }
+    return WriterSchema(
+        schema_id=9,
+        schema=schema,
+        parsed=fastavro.parse_schema(schema),
+        checker=fastavro.parse_schema(without_logical_types(schema)),
+        subjects=("events-test.unit.Order",),
+        subjects_loaded_at=time.monotonic(),
+    )
+
+
+@pytest.mark.parametrize(("amount", "tip"), [("12.50", "1.05"), (12.5, None), (7, "0.10")])
+def test_json_decimals_given_as_text_or_numbers_encode_exactly(amount: Any, tip: Any) -> None:
+    from decimal import Decimal
+
+    writer = _order_writer()
+    envelope = click()["envelope"]
+    event = encode_json_event({"envelope": envelope, "amount": amount, "tip": tip}, writer)
+    decoded = fastavro.schemaless_reader(io.BytesIO(event.value[5:]), writer.parsed, None)
+    assert decoded["amount"] == Decimal(str(amount)).quantize(Decimal("0.01"))
+    assert decoded["tip"] == (None if tip is None else Decimal(tip))
+
+
+def test_a_json_decimal_that_is_not_a_number_names_the_field() -> None:
+    writer = _order_writer()
+    with pytest.raises(EventInvalidError) as caught:
+        encode_json_event({"envelope": click()["envelope"], "amount": "twelve"}, writer)
+    assert (caught.value.code, caught.value.field) == ("invalid_decimal", "amount")

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 import fastavro
@@ -21,6 +22,7 @@ from fastavro.schema import to_parsing_canonical_form
 
 from accord.gateway.auth import WriteKey
 from accord.gateway.errors import UnavailableError
+from accord.gateway.json_decimals import has_decimals
 from accord.gateway.rejections import EventInvalidError, FailureType
 from accord.registry.client import (
     RegisteredVersion,
@@ -50,6 +52,11 @@ class WriterSchema:
     subjects_loaded_at: float
     _canonical: str | None = field(default=None, repr=False)
     _subject_for_key: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def has_decimals(self) -> bool:
+        """True when JSON payloads need their decimal strings converted before validation."""
+        return has_decimals(self.parsed, self.parsed["__named_schemas"])
 
     @property
     def canonical_form(self) -> str:

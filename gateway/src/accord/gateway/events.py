@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -18,6 +19,7 @@ from fastavro.validation import validate
 
 from accord.gateway.catalog import WriterSchema
 from accord.gateway.framing import FRAME_HEADER_BYTES, frame
+from accord.gateway.json_decimals import with_decimals
 from accord.gateway.rejections import EventInvalidError, FailureType
 
 
@@ -86,6 +88,8 @@ def encode_json_event(payload: Any, writer: WriterSchema) -> ValidEvent:
     event_id = envelope.get("event_id") if isinstance(envelope, dict) else None
     if not isinstance(event_id, str):
         event_id = None
+    if writer.has_decimals:
+        payload = with_decimals(payload, writer.parsed, writer.parsed["__named_schemas"])
     buffer = BytesIO()
     try:
         if not validate(payload, writer.parsed, raise_errors=False, strict=True):
@@ -161,6 +165,10 @@ def _first_problem(
             f"{path or 'payload'} is {_json_type(value)}; expected {_type_name(schema)}",
         )
     kind = schema if isinstance(schema, str) else schema["type"]
+    if isinstance(schema, dict) and schema.get("logicalType") == "decimal":
+        if isinstance(value, Decimal):
+            return None
+        return where, "invalid_decimal", f'{path} must be a decimal number as a string, e.g. "12.50"'
     if kind == "record":
         if not isinstance(value, dict):
             return where, "wrong_type", f"{path or 'payload'} is {_json_type(value)}; expected an object"
