@@ -190,7 +190,7 @@ def test_json_decimals_given_as_text_or_numbers_encode_exactly(amount: Any, tip:
     writer = _order_writer()
     envelope = click()["envelope"]
     event = encode_json_event({"envelope": envelope, "amount": amount, "tip": tip}, writer)
-    decoded = fastavro.schemaless_reader(io.BytesIO(event.value[5:]), writer.parsed, None)
+    decoded: Any = fastavro.schemaless_reader(io.BytesIO(event.value[5:]), writer.parsed, None)
     assert decoded["amount"] == Decimal(str(amount)).quantize(Decimal("0.01"))
     assert decoded["tip"] == (None if tip is None else Decimal(tip))
 
