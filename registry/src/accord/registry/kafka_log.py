@@ -1,0 +1,194 @@
+"""The `_schemas` topic: created or verified at start, followed by a reader thread, written to.
+
+One partition, compacted (a topic that is not is refused, as Confluent's registry does). The
+reader thread applies every record to the `SchemaStore` and publishes how far it got, so a
+writer can wait until its own record has been applied before it answers (read-your-write),
+and readiness can report replay progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
+
+from accord.registry.errors import StoreError, StoreTimeoutError, TopicMisconfiguredError
+from accord.registry.store import SchemaStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the reader got: `applied` records of the `end` the topic had at start."""
+
+    applied: int
+    end: int
+    ready: bool
+
+
+def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> None:
+    """Create the topic (1 partition, compacted) or check that the existing one is so."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    metadata = admin.list_topics(timeout=timeout_s)
+    if topic not in metadata.topics:
+        new = NewTopic(topic, num_partitions=1, replication_factor=1, config={"cleanup.policy": "compact"})
+        try:
+            admin.create_topics([new])[topic].result(timeout=timeout_s)
+            log.info("schemas topic created", extra={"topic": topic})
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+        metadata = admin.list_topics(timeout=timeout_s)
+    partitions = len(metadata.topics[topic].partitions)
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)
+    policy = configs["cleanup.policy"].value
+    if partitions != 1 or "compact" not in policy.split(","):
+        raise TopicMisconfiguredError(
+            f"the schemas topic '{topic}' must have exactly 1 partition and cleanup.policy=compact "
+            f"(found {partitions} partitions, cleanup.policy={policy}); "
+            "schemas would be lost or reordered otherwise"
+        )
+
+
+class SchemasLog:
+    """Reads `_schemas` into a `SchemaStore` on a thread and appends records to it."""
+
+    def __init__(self, bootstrap: str, topic: str, store: SchemaStore) -> None:
+        self.topic = topic
+        self.store = store
+        self._bootstrap = bootstrap
+        self._producer = Producer(
+            {"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 0}
+        )
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"accord-registry-{uuid.uuid4()}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+            }
+        )
+        self._applied = threading.Condition()
+        self._next_offset = 0
+        self._start_end = 0
+        self._ready = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="schemas-reader", daemon=True)
+
+    def start(self) -> None:
+        """Begin reading the topic from its start."""
+        partition = TopicPartition(self.topic, 0)
+        self._start_end = self._end_offset(partition)
+        partition.offset = 0
+        self._consumer.assign([partition])
+        if self._start_end == 0:
+            self._mark_ready()
+        log.info("reading schemas topic", extra={"topic": self.topic, "end_offset": self._start_end})
+        self._thread.start()
+
+    def _end_offset(self, partition: TopicPartition, timeout_s: float = 30.0) -> int:
+        # a topic created a moment ago may not have a leader yet: ask again until it has
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                _, high = self._consumer.get_watermark_offsets(partition, timeout=5)
+                return int(high)
+            except KafkaException as exc:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"cannot read the end offset of {self.topic}: {exc}") from exc
+                log.info("schemas topic not available yet", extra={"topic": self.topic, "error": str(exc)})
+                time.sleep(0.5)
+
+    def close(self) -> None:
+        """Stop reading and release the Kafka clients."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._consumer.close()
+        self._producer.flush(5)
+
+    def progress(self) -> Progress:
+        """Replay progress, for readiness."""
+        with self._applied:
+            return Progress(self._next_offset, self._start_end, self._ready)
+
+    def _mark_ready(self) -> None:
+        with self._applied:
+            self._ready = True
+            self._applied.notify_all()
+        log.info(
+            "schemas topic read to its end",
+            extra={
+                "topic": self.topic,
+                "records": self.store.records_applied,
+                "skipped": self.store.records_skipped,
+            },
+        )
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self._consumer.consume(num_messages=500, timeout=0.2)
+            except KafkaException as exc:
+                log.warning("schemas topic read failed, retrying", extra={"error": str(exc)})
+                time.sleep(0.5)
+                continue
+            last = None
+            for message in messages:
+                if message.error() is not None:
+                    log.warning("schemas topic read error", extra={"error": str(message.error())})
+                    continue
+                self.store.apply(message.key(), message.value())
+                last = message.offset()
+            if last is None:
+                continue
+            with self._applied:
+                self._next_offset = last + 1
+                self._applied.notify_all()
+            if not self._ready and self._next_offset >= self._start_end:
+                self._mark_ready()
+
+    def wait_until_applied(self, offset: int, timeout_s: float) -> None:
+        """Block until the record at `offset` has been applied to the store."""
+        with self._applied:
+            if not self._applied.wait_for(lambda: self._next_offset > offset, timeout=timeout_s):
+                raise StoreTimeoutError(
+                    f"Write to the Kafka store timed out while waiting for offset {offset} to be read back"
+                )
+
+    def wait_until_ready(self, timeout_s: float) -> bool:
+        """Block until the topic has been read to the end it had at start."""
+        with self._applied:
+            return self._applied.wait_for(lambda: self._ready, timeout=timeout_s)
+
+    def append(self, key: bytes, value: bytes | None, timeout_s: float) -> int:
+        """Write one record, wait for the broker's acknowledgement and for the reader to apply it."""
+        outcome: dict[str, object] = {}
+
+        def delivered(error: KafkaError | None, message: object) -> None:
+            outcome["error"] = error
+            outcome["message"] = message
+
+        self._producer.produce(self.topic, key=key, value=value, partition=0, on_delivery=delivered)
+        self._producer.flush(timeout_s)
+        error = outcome.get("error")
+        message = outcome.get("message")
+        if error is not None or message is None:
+            raise StoreError(
+                f"Register operation failed while writing to the Kafka store: {error or 'timeout'}"
+            )
+        offset: int = message.offset()  # type: ignore[attr-defined]
+        self.wait_until_applied(offset, timeout_s)
+        return offset

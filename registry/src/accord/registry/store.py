@@ -1,0 +1,254 @@
+"""The registry's state, rebuilt from `_schemas` records and queried by the REST API.
+
+`SchemaStore.apply` folds one topic record into memory; the queries raise the registry's
+errors. Only the Kafka reader thread applies records; request handlers read under the same
+lock. Response bodies of `/schemas/ids/{id}` are rendered once when a schema is first seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+
+from accord.registry.compatibility import CompatibilityLevel
+from accord.registry.errors import (
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    VersionNotFoundError,
+)
+from accord.registry.records import (
+    CorruptRecordError,
+    KeyType,
+    RecordKey,
+    Reference,
+    SchemaValue,
+    parse_value,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
+DEFAULT_MODE = "READWRITE"
+
+
+@dataclass(frozen=True)
+class StoredSchema:
+    """A schema by id: its text, references and the precomputed `/schemas/ids/{id}` body."""
+
+    id: int
+    schema: str
+    references: tuple[Reference, ...]
+    body: bytes
+
+
+def schema_body(schema: str, references: tuple[Reference, ...]) -> bytes:
+    """The `/schemas/ids/{id}` answer (schemaType omitted for Avro, as Confluent and Karapace do)."""
+    data: dict[str, Any] = {"schema": schema}
+    if references:
+        data["references"] = [ref.to_json() for ref in references]
+    return orjson.dumps(data)
+
+
+class SchemaStore:
+    """Subjects, versions, schemas by id, compatibility configs and modes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.subjects: dict[str, dict[int, SchemaValue]] = {}
+        self.schemas: dict[int, StoredSchema] = {}
+        self.id_bodies: dict[int, bytes] = {}
+        self.ids_by_content: dict[tuple[str, tuple[Reference, ...]], int] = {}
+        self.users_of_id: dict[int, set[tuple[str, int]]] = {}
+        self.configs: dict[str | None, str] = {}
+        self.modes: dict[str | None, str] = {}
+        self.max_id = 0
+        self.records_applied = 0
+        self.records_skipped = 0
+
+    # ---------------------------------------------------------------- applying records
+
+    def apply(self, key_bytes: bytes | None, value_bytes: bytes | None) -> None:
+        """Fold one `_schemas` record into the state; a corrupt record is logged and skipped."""
+        try:
+            if not key_bytes:
+                raise CorruptRecordError("record without a key")
+            key = RecordKey.from_bytes(key_bytes)
+            with self.lock:
+                self._apply(key, value_bytes)
+                self.records_applied += 1
+        except CorruptRecordError as exc:
+            self.records_skipped += 1
+            log.warning("skipping corrupt _schemas record", extra={"reason": str(exc)})
+
+    def _apply(self, key: RecordKey, value: bytes | None) -> None:
+        if key.keytype is KeyType.SCHEMA:
+            if value is None:
+                self._forget_version(str(key.subject), int(key.version or 0))
+            else:
+                self._put_version(SchemaValue.from_bytes(value, key))
+        elif key.keytype in (KeyType.CONFIG, KeyType.MODE):
+            table = self.configs if key.keytype is KeyType.CONFIG else self.modes
+            if value is None:
+                table.pop(key.subject, None)
+                return
+            data = parse_value(value)
+            setting = data.get("compatibilityLevel" if key.keytype is KeyType.CONFIG else "mode")
+            if not isinstance(setting, str):
+                raise CorruptRecordError(f"{key.keytype} value without a setting: {value[:200]!r}")
+            table[key.subject] = setting.upper()
+        elif key.keytype is KeyType.DELETE_SUBJECT and value is not None:
+            data = parse_value(value)
+            upto = data.get("version")
+            if not isinstance(upto, int):
+                raise CorruptRecordError(f"DELETE_SUBJECT value without a version: {value[:200]!r}")
+            for version, entry in list(self.subjects.get(str(key.subject), {}).items()):
+                if version <= upto:
+                    self.subjects[str(key.subject)][version] = replace(entry, deleted=True)
+        elif key.keytype is KeyType.CLEAR_SUBJECT and value is not None:
+            for version in list(self.subjects.get(str(key.subject), {})):
+                self._forget_version(str(key.subject), version)
+        # NOOP, CONTEXT, ASSOC and non-SCHEMA tombstones of other kinds carry nothing for us
+
+    def _put_version(self, value: SchemaValue) -> None:
+        known = self.schemas.get(value.id)
+        if known is not None and (known.schema, known.references) != (value.schema, value.references):
+            raise CorruptRecordError(
+                f"Found a schema with duplicate ID {value.id} for {value.subject} version {value.version}"
+            )
+        previous = self.subjects.get(value.subject, {}).get(value.version)
+        if previous is not None and previous.id != value.id:
+            self._release_id(previous.id, value.subject, value.version)
+        if known is None:
+            known = StoredSchema(
+                value.id, value.schema, value.references, schema_body(value.schema, value.references)
+            )
+            self.schemas[value.id] = known
+            self.ids_by_content[(value.schema, value.references)] = value.id
+        self.max_id = max(self.max_id, value.id)
+        self.subjects.setdefault(value.subject, {})[value.version] = value
+        self.users_of_id.setdefault(value.id, set()).add((value.subject, value.version))
+        self.id_bodies[value.id] = known.body
+
+    def _forget_version(self, subject: str, version: int) -> None:
+        versions = self.subjects.get(subject, {})
+        value = versions.pop(version, None)
+        if not versions:
+            self.subjects.pop(subject, None)
+        if value is not None:
+            self._release_id(value.id, subject, version)
+
+    def _release_id(self, schema_id: int, subject: str, version: int) -> None:
+        users = self.users_of_id.get(schema_id, set())
+        users.discard((subject, version))
+        if not users:
+            # the id stays reserved (and is reused for the same schema), but is no longer served
+            self.users_of_id.pop(schema_id, None)
+            self.id_bodies.pop(schema_id, None)
+
+    # ---------------------------------------------------------------- queries
+
+    def subject_names(self, *, deleted: bool = False, deleted_only: bool = False) -> list[str]:
+        """Subjects with a live version (or, with `deleted`, any version; `deleted_only`: none live)."""
+        with self.lock:
+            names = []
+            for subject, versions in self.subjects.items():
+                live = any(not v.deleted for v in versions.values())
+                if (deleted_only and not live) or (not deleted_only and (live or deleted)):
+                    names.append(subject)
+            return sorted(names)
+
+    def versions_of(self, subject: str, *, deleted: bool = False) -> list[SchemaValue]:
+        """The subject's versions in ascending order; raises `SubjectNotFoundError` when none qualifies."""
+        with self.lock:
+            found = [
+                value
+                for _, value in sorted(self.subjects.get(subject, {}).items())
+                if deleted or not value.deleted
+            ]
+        if not found:
+            raise SubjectNotFoundError(subject)
+        return found
+
+    def has_subject(self, subject: str) -> bool:
+        """True when the subject has any version, soft deleted or not."""
+        with self.lock:
+            return bool(self.subjects.get(subject))
+
+    def version(self, subject: str, version: int | None, *, deleted: bool = False) -> SchemaValue:
+        """One version (None: the latest); raises `SubjectNotFoundError` / `VersionNotFoundError`."""
+        with self.lock:
+            versions = self.subjects.get(subject, {})
+            if not versions or (not deleted and all(v.deleted for v in versions.values())):
+                raise SubjectNotFoundError(subject)
+            if version is None:
+                live = [v for v in versions.values() if deleted or not v.deleted]
+                return max(live, key=lambda v: v.version)
+            value = versions.get(version)
+        if value is None or (value.deleted and not deleted):
+            raise VersionNotFoundError(version)
+        return value
+
+    def next_version(self, subject: str) -> int:
+        """Max version ever used by the subject (soft deleted included) + 1."""
+        with self.lock:
+            return max(self.subjects.get(subject, {}), default=0) + 1
+
+    def schema_by_id(self, schema_id: int) -> StoredSchema:
+        """The schema with this id, while a version (soft deleted or not) uses it."""
+        with self.lock:
+            stored = self.schemas.get(schema_id)
+            if stored is None or schema_id not in self.users_of_id:
+                raise SchemaNotFoundError(schema_id)
+            return stored
+
+    def id_for(self, schema: str, references: tuple[Reference, ...]) -> int | None:
+        """The id this exact schema (and references) has ever had, if any."""
+        with self.lock:
+            return self.ids_by_content.get((schema, references))
+
+    def users(self, schema_id: int, *, deleted: bool = False) -> list[SchemaValue]:
+        """The (subject, version) entries that use the id, sorted."""
+        with self.lock:
+            pairs = sorted(self.users_of_id.get(schema_id, set()))
+            values = [self.subjects[s][v] for s, v in pairs]
+        return [value for value in values if deleted or not value.deleted]
+
+    def referenced_by(self, subject: str, version: int) -> list[int]:
+        """Ids of live versions whose references point at `subject` `version`."""
+        with self.lock:
+            ids = {
+                value.id
+                for versions in self.subjects.values()
+                for value in versions.values()
+                if not value.deleted
+                and any(ref.subject == subject and ref.version == version for ref in value.references)
+            }
+        return sorted(ids)
+
+    def all_versions(self) -> Iterator[SchemaValue]:
+        """Every version of every subject, subjects sorted, versions ascending."""
+        with self.lock:
+            items = [
+                value
+                for _, versions in sorted(self.subjects.items())
+                for _, value in sorted(versions.items())
+            ]
+        yield from items
+
+    def compatibility(self, subject: str | None) -> CompatibilityLevel:
+        """The level that applies to the subject: its own, else the global one, else BACKWARD."""
+        with self.lock:
+            level = self.configs.get(subject) if subject is not None else None
+            level = level or self.configs.get(None) or DEFAULT_COMPATIBILITY.value
+        return CompatibilityLevel(level)
+
+    def mode(self, subject: str | None) -> str:
+        """The mode that applies to the subject: its own, else the global one, else READWRITE."""
+        with self.lock:
+            mode = self.modes.get(subject) if subject is not None else None
+            return mode or self.modes.get(None) or DEFAULT_MODE
