@@ -6,6 +6,7 @@ import importlib.util
 import io
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from hypothesis import given, settings
 
 from accord.schemas.catalog import load_catalog
 from accord.schemas.codegen import CodegenError, generate
+from accord.schemas.settings import SchemasSettings
 from accord.schemas.strategies import from_schema
 from accord.sdk.events import Context, Envelope, PageView, Purchase, Signup
 from accord.sdk.record import utc_now, uuid7
@@ -31,19 +33,28 @@ pytestmark = pytest.mark.unit
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.fixture
-def toy(tmp_path: Path) -> Iterator[ModuleType]:
-    """The golden schema's generated module, imported from a temporary file."""
-    path = tmp_path / "toy.py"
-    path.write_text(generate(load_catalog(GOLDEN / "avro"))["toy.py"])
-    spec = importlib.util.spec_from_file_location("generated_toy", path)
+@contextmanager
+def imported(source: str, path: Path) -> Iterator[ModuleType]:
+    """Generated `source`, written to `path` and imported under a name of its own."""
+    name = f"generated_{path.stem}"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["generated_toy"] = module
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules["generated_toy"]
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Iterator[ModuleType]:
+    """The golden schema's generated module, imported from a temporary file."""
+    with imported(generate(load_catalog(GOLDEN / "avro"))["toy.py"], tmp_path / "toy.py") as module:
+        yield module
 
 
 def avro_bytes(schema: dict[str, Any], datum: dict[str, Any]) -> bytes:
@@ -131,6 +142,29 @@ def test_event_round_trips_through_avro_bytes() -> None:
     decoded = avro_read(Purchase.AVRO_SCHEMA, encoded)
     assert Purchase.from_avro(decoded) == purchase
     assert decoded["envelope"]["context"]["platform"] == "IOS"
+
+
+def test_schema_refers_to_the_shared_types_it_holds_instead_of_repeating_them() -> None:
+    sources = generate(load_catalog(SchemasSettings().schemas_dir))
+    assert '"type": Envelope.AVRO_SCHEMA' in sources["page_view.py"]
+    assert '"type": Context.AVRO_SCHEMA' in sources["envelope.py"]
+    assert all('"name": "Context"' not in source for name, source in sources.items() if name != "context.py")
+    assert PageView.AVRO_SCHEMA["fields"][0]["type"] is Envelope.AVRO_SCHEMA
+
+
+def test_type_placed_after_a_type_it_holds_is_written_out(tmp_path: Path, schema_tree: SchemaTree) -> None:
+    device = {"name": "device", "type": "accord.common.Context", "doc": "Defined before the envelope."}
+    schema_tree.edit("accord/events/PageView.avsc", lambda schema: schema["fields"].insert(0, device))
+    catalog = load_catalog(schema_tree.root)
+    source = generate(catalog)["page_view.py"]
+    assert '"type": Context.AVRO_SCHEMA' in source
+    assert "Envelope.AVRO_SCHEMA" not in source, "Context is a name inside this envelope"
+    with imported(source, tmp_path / "page_view.py") as module:
+        schema = module.PageView.AVRO_SCHEMA
+        expected = catalog.self_contained(catalog.require("accord.events.PageView"))
+        assert schema == expected
+        assert schema["fields"][1]["type"]["fields"][-1]["type"] == "accord.common.Context"
+        fastavro.parse_schema(schema)
 
 
 def test_required_fields_have_no_default() -> None:

@@ -7,6 +7,11 @@ package's `__init__.py` re-exports every class and maps each event's subject to 
 types (uuid, timestamp-millis, decimal) are left to fastavro, enums are `StrEnum`s that fastavro
 writes as their symbol, so only nested records and containers of them cost a call.
 
+`AVRO_SCHEMA` is the self-contained schema the catalog builds, but wherever another file's type
+is defined in it exactly as that file's own module holds it, the literal refers to the imported
+class's `AVRO_SCHEMA` instead of repeating it: an event's `envelope` field is typed
+`Envelope.AVRO_SCHEMA`, which in turn holds `Context.AVRO_SCHEMA`.
+
 The output goes through `ruff format`, so what is committed is exactly what `--check` expects.
 """
 
@@ -84,10 +89,12 @@ class _PyType:
 
 @dataclass(frozen=True)
 class _TypeIndex:
-    """Every named type of the catalog: its Python qualified name and its definition."""
+    """Every named type of the catalog: its Python qualified name and its definition; and the
+    self-contained schema of each file's top-level type, by full name."""
 
     qualnames: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +112,14 @@ class _Module:
     def qualname(self, name: str) -> str:
         """The Python qualified name of the named type `name`."""
         return self.index.qualnames[name]
+
+    def class_name(self, name: str) -> str:
+        """How this module spells the class of the named type `name`, importing it from its module
+        when another file defines it."""
+        qualname = self.qualname(name)
+        if "." not in qualname and name not in self.file.defines:
+            self.need(f"{PACKAGE}.{_snake(qualname)}", qualname)
+        return qualname
 
     def import_lines(self) -> list[str]:
         """The import block, in the order ruff's isort wants: standard library, then accord."""
@@ -128,6 +143,7 @@ def generate(catalog: Catalog) -> dict[str, str]:
             raise CodegenError(f"{file.path} and {modules[name].path} would both generate {name}.py")
         modules[name] = file
         _collect_types(file.schema, None, None, index)
+        index.schemas[file.full_name] = catalog.self_contained(file)
     sources = {f"{name}.py": _module_source(catalog, file, index) for name, file in modules.items()}
     sources["__init__.py"] = _package_source(catalog)
     return {name: format_source(source) for name, source in sorted(sources.items())}
@@ -203,7 +219,7 @@ def _module_source(catalog: Catalog, file: SchemaFile, index: _TypeIndex) -> str
     module.need("dataclasses", "dataclass")
     for name in ("Any", "ClassVar", "Self"):
         module.need("typing", name)
-    top_level = (catalog.subject(file), catalog.self_contained(file))
+    top_level = (catalog.subject(file), _schema_literal(module, module.index.schemas[file.full_name]))
     body = _record_lines(module, file.schema, None, "", top_level)
     header = [
         f'"""{HEADER.format(source=file.relative_path)}"""',
@@ -219,7 +235,7 @@ def _record_lines(
     node: dict[str, Any],
     namespace: str | None,
     indent: str,
-    top_level: tuple[str, dict[str, Any]] | None = None,
+    top_level: tuple[str, str] | None = None,
 ) -> list[str]:
     inner = own_namespace(node, namespace)
     qualname = module.qualname(full_name(str(node["name"]), inner))
@@ -232,7 +248,7 @@ def _record_lines(
         lines += [
             "",
             f"{body}SUBJECT: ClassVar[str] = {subject!r}",
-            f"{body}AVRO_SCHEMA: ClassVar[dict[str, Any]] = {_literal(schema)}",
+            f"{body}AVRO_SCHEMA: ClassVar[dict[str, Any]] = {schema}",
         ]
     for nested in _inline_definitions(node):
         lines += [""]
@@ -311,11 +327,9 @@ def _py_type(module: _Module, node: Any, namespace: str | None) -> _PyType:
 
 
 def _named_type(module: _Module, name: str, kind: str | None) -> _PyType:
-    qualname = module.qualname(name)
+    qualname = module.class_name(name)
     if kind is None:
         kind = module.index.definitions[name]["type"]
-    if "." not in qualname and name not in module.file.defines:
-        module.need(f"{PACKAGE}.{_snake(qualname)}", qualname)
     if kind == "enum":
         return _PyType(qualname, None, lambda value: f"{qualname}({value})")
     if kind == "fixed":
@@ -467,16 +481,40 @@ def _docstring(doc: Any, indent: str) -> list[str]:
     return [f'{indent}"""{wrapped[0]}', *(f"{indent}{line}" for line in wrapped[1:]), f'{indent}"""']
 
 
-def _literal(value: Any) -> str:
-    """A Python expression for decoded JSON, long strings split so ruff can keep lines short."""
+def _schema_literal(module: _Module, value: Any) -> str:
+    """A Python expression for the decoded JSON of a self-contained schema; long strings are
+    split so ruff can keep lines short.
+
+    A definition equal to another file's self-contained schema is written as that class's
+    `AVRO_SCHEMA`, so the expression builds an equal dict without repeating it. A type placed
+    after some of the types it holds no longer equals its file's schema (Avro wants those by
+    name there), so it is written out, and what inside it does match is referred to in turn.
+    """
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{key!r}: {_literal(item)}" for key, item in value.items()) + "}"
+        name = _defined_name(value)
+        if name and name != module.file.full_name and module.index.schemas.get(name) == value:
+            return f"{module.class_name(name)}.AVRO_SCHEMA"
+        return (
+            "{" + ", ".join(f"{key!r}: {_schema_literal(module, item)}" for key, item in value.items()) + "}"
+        )
     if isinstance(value, list):
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
+        return "[" + ", ".join(_schema_literal(module, item) for item in value) + "]"
     if isinstance(value, str) and len(value) > 60:
         chunks = textwrap.wrap(value, 60, drop_whitespace=False)
         return " ".join(repr(chunk) for chunk in chunks)
     return repr(value)
+
+
+def _defined_name(node: dict[str, Any]) -> str | None:
+    """The full name a top-level definition inlined into a schema declares, else None.
+
+    Inlining copies a file's definition as written, with no enclosing namespace, so its own
+    `name` and `namespace` give its full name.
+    """
+    kind, name = node.get("type"), node.get("name")
+    if not (isinstance(kind, str) and kind in NAMED_KINDS and isinstance(name, str)):
+        return None
+    return full_name(name, own_namespace(node, None))
 
 
 def _package_source(catalog: Catalog) -> str:

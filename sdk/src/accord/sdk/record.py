@@ -21,7 +21,11 @@ _RFC_4122_VARIANT = 0b10 << 62
 
 
 class Record(Protocol):
-    """A generated class bound to a registry subject and its self-contained Avro schema."""
+    """A generated class bound to a registry subject and its self-contained Avro schema.
+
+    The schema holds the very dicts of the shared types it uses (an event's envelope type is
+    `Envelope.AVRO_SCHEMA`), so changing one would change every schema that holds it: read only.
+    """
 
     SUBJECT: ClassVar[str]
     AVRO_SCHEMA: ClassVar[dict[str, Any]]
