@@ -48,10 +48,9 @@ from rich.table import Table
 from accord.gateway.bodies import AVRO_BATCH, JSON
 from accord.gateway.framing import batch_body, frame
 from accord.gateway.publisher import Headers
-from accord.gateway.testing import GatewayHandle, TestKey, start_gateway
-from accord.registry.testing import RegistryHandle
+from accord.gateway.testing import GatewayHandle, TestKey, running_stack
 from accord.runtime.supervisor import Supervisor
-from accord.runtime.testing import BrokerHandle, make_test_settings
+from accord.runtime.testing import BrokerHandle
 
 console = Console()
 BATCH = 100
@@ -320,40 +319,25 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=2000.0, help="events/s of the latency legs")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="accord-bench-gateway-") as tmp:
-        root = Path(tmp)
-        settings = make_test_settings(root / "kafka", Path(".cache"))
-        broker = BrokerHandle(settings, Supervisor(settings.state_dir))
-        registry: RegistryHandle | None = None
-        gateway: GatewayHandle | None = None
-        try:
-            with console.status("starting Kafka, the registry and the gateway …"):
-                broker.start()
-                registry = RegistryHandle(broker.bootstrap, "_schemas", root / "registry")
-                registry.start()
-                gateway = start_gateway(
-                    root / "gateway",
-                    broker.bootstrap,
-                    registry.url,
-                    [TestKey("bench")],
-                    {"dedup_window_s": 0.0, "rate_limit_events_per_s": 10_000_000, "log_level": "WARNING"},
-                )
-                response = httpx.post(
-                    f"{registry.url}/subjects/events-bench.gateway.PageView/versions",
-                    json={"schema": orjson.dumps(SCHEMA).decode()},
-                )
-                response.raise_for_status()
-                schema_id = response.json()["id"]
-            with console.status("building the workload …"):
-                workload = build_workload(gateway, schema_id, BATCH)
-            _pin(_pid(broker.supervisor, "kafka"), 0)
-            _pin(_pid(gateway.supervisor, "gateway"), 1)
-            run(args, broker, gateway, workload)
-        finally:
-            for handle in (gateway, registry):
-                if handle is not None:
-                    handle.stop()
-            broker.stop()
+    overrides = {"dedup_window_s": 0.0, "rate_limit_events_per_s": 10_000_000, "log_level": "WARNING"}
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-bench-gateway-") as tmp,
+        console.status("starting Kafka, the registry and the gateway …") as status,
+        running_stack(Path(tmp), Path(".cache"), overrides, [TestKey("bench")]) as stack,
+    ):
+        broker, registry, gateway = stack
+        response = httpx.post(
+            f"{registry.url}/subjects/events-bench.gateway.PageView/versions",
+            json={"schema": orjson.dumps(SCHEMA).decode()},
+        )
+        response.raise_for_status()
+        schema_id = response.json()["id"]
+        status.update("building the workload …")
+        workload = build_workload(gateway, schema_id, BATCH)
+        status.stop()
+        _pin(_pid(broker.supervisor, "kafka"), 0)
+        _pin(_pid(gateway.supervisor, "gateway"), 1)
+        run(args, broker, gateway, workload)
 
 
 def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, workload: Workload) -> None:

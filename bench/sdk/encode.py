@@ -34,11 +34,8 @@ from fastavro import parse_schema, schemaless_writer
 from rich.console import Console
 from rich.table import Table
 
-from accord.gateway.testing import GatewayHandle, TestKey, start_gateway
+from accord.gateway.testing import GatewayHandle, TestKey, running_stack
 from accord.registry.client import RegistryClient
-from accord.registry.testing import RegistryHandle
-from accord.runtime.supervisor import Supervisor
-from accord.runtime.testing import BrokerHandle, make_test_settings
 from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.schemas.settings import SchemasSettings
@@ -206,50 +203,36 @@ def sdk_to_kafka(gateway: GatewayHandle, events: list[Event]) -> float:
 def end_to_end_table(events: int, pairs: int) -> Table:
     rates: dict[str, list[float]] = {"bare producer": [], "SDK -> gateway -> Kafka": []}
     ratios: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="accord-bench-sdk-") as tmp:
-        root = Path(tmp)
-        settings = make_test_settings(root / "kafka", Path(".cache"))
-        broker = BrokerHandle(settings, Supervisor(settings.state_dir))
-        registry: RegistryHandle | None = None
-        gateway: GatewayHandle | None = None
-        try:
-            with console.status("starting Kafka, the registry and the gateway …"):
-                broker.start()
-                registry = RegistryHandle(broker.bootstrap, "_schemas", root / "registry")
-                registry.start()
-                gateway = start_gateway(
-                    root / "gateway",
-                    broker.bootstrap,
-                    registry.url,
-                    [TestKey("bench")],
-                    {
-                        "rate_limit_events_per_s": 10_000_000,
-                        "rate_limit_burst": 10_000_000,
-                        "log_level": "WARNING",
-                    },
-                )
-                schemas = SchemasSettings()
-                register_catalog(
-                    load_catalog(schemas.schemas_dir, schemas.events_topic), RegistryClient(registry.url)
-                )
-            with console.status("end to end …") as status:
-                for pair in range(pairs):
-                    status.update(f"end to end: pair {pair + 1} of {pairs}")
-                    framed = workload(events)
-                    records = [
-                        ((e.envelope.user_id or "").encode(), frame(1, codec_for(e).encode(e.to_avro())))
-                        for e in framed
-                    ]
-                    base = bare_producer(broker.bootstrap, records)
-                    sdk = sdk_to_kafka(gateway, workload(events))
-                    rates["bare producer"].append(base)
-                    rates["SDK -> gateway -> Kafka"].append(sdk)
-                    ratios.append(sdk / base)
-        finally:
-            for handle in (gateway, registry):
-                if handle is not None:
-                    handle.stop()
-            broker.stop()
+    overrides = {
+        "rate_limit_events_per_s": 10_000_000,
+        "rate_limit_burst": 10_000_000,
+        "log_level": "WARNING",
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-bench-sdk-") as tmp,
+        console.status("starting Kafka, the registry and the gateway …") as status,
+        running_stack(Path(tmp), Path(".cache"), overrides, [TestKey("bench")]) as (
+            broker,
+            registry,
+            gateway,
+        ),
+    ):
+        schemas = SchemasSettings()
+        register_catalog(
+            load_catalog(schemas.schemas_dir, schemas.events_topic), RegistryClient(registry.url)
+        )
+        for pair in range(pairs):
+            status.update(f"end to end: pair {pair + 1} of {pairs}")
+            framed = workload(events)
+            records = [
+                ((e.envelope.user_id or "").encode(), frame(1, codec_for(e).encode(e.to_avro())))
+                for e in framed
+            ]
+            base = bare_producer(broker.bootstrap, records)
+            sdk = sdk_to_kafka(gateway, workload(events))
+            rates["bare producer"].append(base)
+            rates["SDK -> gateway -> Kafka"].append(sdk)
+            ratios.append(sdk / base)
     table = Table(title=f"end to end: {events} events x {pairs} pairs (median, min-max)")
     for column in ("leg", "events/s", "ratio to bare producer", "min-max"):
         table.add_column(column, justify="left" if column == "leg" else "right")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from accord.gateway.settings import GatewaySettings
 from accord.registry.testing import RegistryHandle
 from accord.runtime.ports import free_port
 from accord.runtime.supervisor import Supervisor
-from accord.runtime.testing import BrokerHandle
+from accord.runtime.testing import BrokerHandle, make_test_settings
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,28 @@ def start_gateway(
     handle = GatewayHandle("gateway", settings, env, keys, Supervisor(state_dir))
     handle.start()
     return handle
+
+
+@contextmanager
+def running_stack(
+    root: Path, cache_dir: Path, gateway_overrides: dict[str, Any], keys: Sequence[TestKey]
+) -> Iterator[tuple[BrokerHandle, RegistryHandle, GatewayHandle]]:
+    """A private broker, registry and gateway under `root` (for benchmarks), stopped on exit."""
+    settings = make_test_settings(root / "kafka", cache_dir)
+    broker = BrokerHandle(settings, Supervisor(settings.state_dir))
+    registry: RegistryHandle | None = None
+    gateway: GatewayHandle | None = None
+    try:
+        broker.start()
+        registry = RegistryHandle(broker.bootstrap, "_schemas", root / "registry")
+        registry.start()
+        gateway = start_gateway(root / "gateway", broker.bootstrap, registry.url, keys, gateway_overrides)
+        yield broker, registry, gateway
+    finally:
+        for handle in (gateway, registry):
+            if handle is not None:
+                handle.stop()
+        broker.stop()
 
 
 @pytest.fixture(scope="session")
