@@ -156,20 +156,6 @@ def status() -> None:
         sys.exit(1)
 
 
-@cli.command()
-@click.option("--keep-running", is_flag=True, help="leave the servers running afterwards")
-def demo(keep_running: bool) -> None:
-    """Bring the platform up, show its status, and bring it down again."""
-    settings = RuntimeSettings()
-    supervisor, specs = Supervisor(settings.state_dir), discover(settings)
-    start_services(supervisor, specs)
-    try:
-        print_status(settings)
-    finally:
-        if not keep_running:
-            stop_services(supervisor, specs, settings.stop_timeout_s)
-
-
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="accord")

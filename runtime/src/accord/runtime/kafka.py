@@ -113,8 +113,8 @@ class KafkaBroker:
             self._java_command(
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # `=` form: a base64 id may start with `-`, which argparse would take for an option
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self.config_file),
                 "--ignore-formatted",

@@ -1,0 +1,87 @@
+"""Idempotent writes to the lake's Delta tables.
+
+Insert-only MERGE on a table's natural key is idempotent by nature: running it again inserts
+nothing. A stream's appends use Delta's `txnAppId`/`txnVersion` writer options, which make
+Delta skip a write it has already committed for the same (application, version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+@dataclass(frozen=True)
+class Txn:
+    """An idempotent write's identity: a stable application id and a version that only grows."""
+
+    app_id: str
+    version: int
+
+
+def table_exists(spark: SparkSession, path: str) -> bool:
+    """True when `path` holds a Delta table."""
+    from delta.tables import DeltaTable
+
+    return bool(DeltaTable.isDeltaTable(spark, path))
+
+
+def append(df: DataFrame, path: str, *, partition_by: Sequence[str] = (), txn: Txn | None = None) -> None:
+    """Append `df` to the table at `path` (creating it), at most once per `txn`."""
+    writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    if txn is not None:
+        writer = writer.option("txnAppId", txn.app_id).option("txnVersion", str(txn.version))
+    writer.save(path)
+
+
+def _aligned(df: DataFrame, target: DataFrame) -> DataFrame:
+    """`df` with every target column it lacks added as null, so `INSERT *` can name them all."""
+    from pyspark.sql import functions as sf
+
+    missing = {
+        f.name: sf.lit(None).cast(f.dataType) for f in target.schema.fields if f.name not in df.columns
+    }
+    return df.withColumns(missing) if missing else df
+
+
+def insert_new(
+    df: DataFrame,
+    path: str,
+    keys: Sequence[str],
+    *,
+    partition_by: Sequence[str] = (),
+) -> None:
+    """Insert the rows of `df` whose `keys` the table does not hold yet (creates the table)."""
+    from delta.tables import DeltaTable
+
+    spark = df.sparkSession
+    if not table_exists(spark, path):
+        append(df, path, partition_by=partition_by)
+        return
+    target = DeltaTable.forPath(spark, path)
+    condition = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
+    (
+        target.alias("t")
+        .merge(_aligned(df, target.toDF()).alias("s"), condition)
+        .withSchemaEvolution()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+
+
+def delete_matching(spark: SparkSession, path: str, keys_df: DataFrame, keys: Sequence[str]) -> None:
+    """Delete the rows of the table at `path` whose `keys` appear in `keys_df`."""
+    from delta.tables import DeltaTable
+
+    if not table_exists(spark, path):
+        return
+    condition = " AND ".join(f"t.`{key}` = s.`{key}`" for key in keys)
+    DeltaTable.forPath(spark, path).alias("t").merge(
+        keys_df.select(*keys).distinct().alias("s"), condition
+    ).whenMatchedDelete().execute()

@@ -1,0 +1,1 @@
+"""`accord demo`: the whole platform on this machine, with simulated traffic checked against its truth."""

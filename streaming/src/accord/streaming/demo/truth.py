@@ -1,0 +1,92 @@
+"""The simulator's truth file, and the checks of the ledger and Silver against it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from accord.streaming.gold.errors import GoldError
+from accord.streaming.gold.ledger import Ledger
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+@dataclass(frozen=True)
+class Check:
+    """One count the platform measured beside what the simulator knows it sent."""
+
+    name: str
+    expected: int
+    measured: int
+
+    @property
+    def ok(self) -> bool:
+        """True when they agree."""
+        return self.expected == self.measured
+
+
+def load_truth(path: Path) -> dict[str, Any]:
+    """The truth document the simulator wrote.
+
+    Raises:
+        GoldError: the file is missing or is not the simulator's JSON.
+    """
+    try:
+        truth: dict[str, Any] = json.loads(path.read_text())
+        truth["sent"]["unique_valid"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise GoldError(f"cannot read the simulator's truth file {path}: {exc}") from exc
+    return truth
+
+
+def true_relative_lifts(truth: Mapping[str, Any]) -> dict[tuple[str, str], float]:
+    """(experiment, variant) → the relative lift the simulator built into every non-control variant."""
+    return {
+        (experiment["experiment_id"], variant): float(experiment["true_lift"])
+        for experiment in truth["experiments"]
+        for variant in experiment["variants"]
+        if variant != experiment["control"]
+    }
+
+
+def _ids(path: str) -> set[str]:
+    return {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
+
+
+def check_against_truth(ledger: Ledger, silver: DataFrame, truth: Mapping[str, Any]) -> list[Check]:
+    """Every count the truth file allows to check, measured from the ledger and Silver."""
+    from pyspark.sql import functions as sf
+
+    total = ledger.total
+    sent = truth["sent"]
+    by_type = {r["event_type"]: r["count"] for r in silver.groupBy("event_type").count().collect()}
+    silver_ids = {r["event_id"] for r in silver.select("event_id").collect()}
+    expected_ids = _ids(truth["event_ids_file"])
+    late_ids = _ids(truth["late_event_ids_file"])
+    late_in_silver = silver.where(sf.col("event_id").isin(list(late_ids))).count() if late_ids else 0
+    checks = [
+        Check("unique valid events in Silver", sent["unique_valid"], total.silver),
+        Check("sent event ids missing from Silver", 0, len(expected_ids - silver_ids)),
+        Check("Silver event ids never sent", 0, len(silver_ids - expected_ids)),
+        Check(
+            "malformed events rejected or quarantined",
+            sent["malformed"],
+            (total.rejected or 0) + total.quarantine,
+        ),
+        Check(
+            "duplicates removed (gateway + Silver)",
+            sent["duplicates"],
+            (total.gateway_duplicates or 0) + total.duplicates_removed,
+        ),
+        Check("late events (hours to days old) in Silver", sent["late"], late_in_silver),
+        Check("Bronze records accounted for", total.bronze, total.bronze - total.unexplained),
+    ]
+    checks += [
+        Check(f"{event_type} events in Silver", expected, by_type.get(event_type, 0))
+        for event_type, expected in sorted(truth["by_type"].items())
+    ]
+    return checks

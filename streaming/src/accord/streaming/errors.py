@@ -1,0 +1,21 @@
+"""Errors the streaming jobs report to the user."""
+
+from __future__ import annotations
+
+from accord.runtime.errors import AccordError
+
+
+class StreamingError(AccordError):
+    """Base class of the streaming jobs' errors."""
+
+
+class SchemaLookupError(StreamingError):
+    """The registry could not be asked about a schema (not reachable, or an unexpected answer)."""
+
+
+class InvalidRangeError(StreamingError):
+    """A replay or backfill range that makes no sense (end before start, unknown partition)."""
+
+
+class StreamFailedError(StreamingError):
+    """A streaming query stopped with an error; its checkpoint lets a restart resume."""

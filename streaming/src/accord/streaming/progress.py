@@ -1,0 +1,102 @@
+"""Per-batch progress of the streaming queries: JSON log lines and a small file `accord status` reads.
+
+The file (`<state_dir>/stream/progress.json`) holds the last progress of each query, so
+`accord status` can show Kafka lag and Silver freshness without starting a JVM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql.streaming.listener import QueryProgressEvent
+
+log = logging.getLogger(__name__)
+
+
+class ProgressFile:
+    """The last known facts of each query, updated atomically (write, then rename)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "stream" / "progress.json"
+        self._lock = threading.Lock()
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        """Every query's last facts; empty when nothing ran yet."""
+        try:
+            data: dict[str, dict[str, Any]] = json.loads(self.path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+        return data
+
+    def update(self, query: str, facts: dict[str, Any]) -> None:
+        """Merge `facts` into the entry of `query`."""
+        with self._lock:
+            data = self.read()
+            data.setdefault(query, {}).update(facts)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(data, default=str))
+            os.replace(temporary, self.path)
+
+
+def kafka_lag(progress: Any) -> int | None:
+    """How many offsets the most lagging partition of the Kafka source is behind the topic's end."""
+    lags = [
+        int(float(source.metrics["maxOffsetsBehindLatest"]))
+        for source in progress.sources
+        if source.metrics and "maxOffsetsBehindLatest" in source.metrics
+    ]
+    return max(lags) if lags else None
+
+
+def describe(facts: dict[str, dict[str, Any]], now: float | None = None) -> str:
+    """One line for `accord status`: Bronze lag and Silver freshness."""
+    now = time.time() if now is None else now
+    parts = []
+    bronze, silver = facts.get("bronze", {}), facts.get("silver", {})
+    if "kafka_lag" in bronze:
+        parts.append(f"bronze lag {bronze['kafka_lag']} offsets")
+    if "finished_at" in silver:
+        parts.append(f"silver batch {now - float(silver['finished_at']):.0f}s ago")
+    if silver.get("freshness_s") is not None:
+        parts.append(f"freshness {float(silver['freshness_s']):.1f}s")
+    return ", ".join(parts) or "no batch yet"
+
+
+def make_listener(progress_file: ProgressFile) -> Any:
+    """A `StreamingQueryListener` that logs every batch's progress and records it in `progress_file`."""
+    from pyspark.sql.streaming.listener import StreamingQueryListener
+
+    class ProgressLogger(StreamingQueryListener):
+        def onQueryStarted(self, event: Any) -> None:  # noqa: N802 - Spark's callback name
+            log.info("query started", extra={"query": event.name, "run_id": str(event.runId)})
+
+        def onQueryProgress(self, event: QueryProgressEvent) -> None:  # noqa: N802
+            progress = event.progress
+            facts = {
+                "batch_id": progress.batchId,
+                "input_rows": progress.numInputRows,
+                "input_rows_per_s": round(progress.inputRowsPerSecond or 0.0, 1),
+                "processed_rows_per_s": round(progress.processedRowsPerSecond or 0.0, 1),
+                "batch_duration_ms": progress.batchDuration,
+                "watermark": (progress.eventTime or {}).get("watermark"),
+                "kafka_lag": kafka_lag(progress),
+                "at": time.time(),
+            }
+            log.info("batch progress", extra={"query": progress.name, **facts})
+            progress_file.update(progress.name or "unnamed", facts)
+
+        def onQueryIdle(self, event: Any) -> None:  # noqa: N802
+            return
+
+        def onQueryTerminated(self, event: Any) -> None:  # noqa: N802
+            log.info("query terminated", extra={"run_id": str(event.runId), "error": event.exception})
+
+    return ProgressLogger()

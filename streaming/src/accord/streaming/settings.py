@@ -1,0 +1,71 @@
+"""Settings of the streaming jobs, read from `ACCORD_*` environment variables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StreamingSettings(BaseSettings):
+    """Where the lake lives, what the jobs read, and how they treat time.
+
+    Every field can be set from the environment, e.g. `ACCORD_LAKE_URI=s3a://bucket/lake`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
+
+    lake_uri: str = Field(default="./lake", description="local folder or s3a://bucket/prefix")
+    checkpoint_uri: str | None = Field(
+        default=None, description="where query checkpoints live; default `<lake>/_checkpoints`"
+    )
+    state_dir: Path = Field(default=Path(".run"), description="progress files read by `accord status`")
+    cache_dir: Path = Field(default=Path(".cache"), description="jars resolved by Maven")
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    events_topic: str = "events"
+    registry_url: str = "http://127.0.0.1:8081"
+    deadletter_topic: str = "events.deadletter"
+    gateway_url: str = Field(
+        default="http://127.0.0.1:8080", description="where the ledger reads `/v1/stats`"
+    )
+    experiments_file: Path | None = Field(
+        default=None, description="experiments JSON for Gold; default: the one shipped for the demo"
+    )
+
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "1g"
+    shuffle_partitions: int = 4
+    trigger_interval: str = Field(default="5 seconds", description="micro-batch trigger of the streams")
+    starting_offsets: str = Field(
+        default="earliest",
+        description="where a new Bronze checkpoint starts: earliest, latest or Kafka JSON offsets",
+    )
+    max_offsets_per_trigger: int | None = Field(default=None, description="caps a Bronze micro-batch")
+    max_files_per_trigger: int | None = Field(
+        default=None, description="caps a Silver micro-batch (Bronze files)"
+    )
+
+    watermark_delay: timedelta = Field(
+        default=timedelta(minutes=10), description="events older than the latest seen minus this are late"
+    )
+    event_time_horizon: timedelta = Field(
+        default=timedelta(days=30), description="how long before its reception an event may have happened"
+    )
+    event_time_skew: timedelta = Field(
+        default=timedelta(minutes=10), description="how far after its reception an event time may be"
+    )
+
+    s3_endpoint: str | None = Field(
+        default=None, description="S3-compatible endpoint, e.g. http://127.0.0.1:9000"
+    )
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_path_style: bool = True
+
+    @property
+    def uses_s3(self) -> bool:
+        """True when the lake or the checkpoints are on S3 (the hadoop-aws jars are then needed)."""
+        return any(uri.startswith("s3a://") for uri in (self.lake_uri, self.checkpoint_uri or ""))

@@ -1,0 +1,300 @@
+"""Silver: Bronze decoded, validated, deduplicated on event_id, with experiment assignments.
+
+Each micro-batch of the Bronze stream (or each range of a backfill) goes through `SilverBatch`:
+decode per writer schema, apply the rules, classify duplicates, then write, in this order,
+assignments, Silver, Quarantine and the batch's counts. Every write is idempotent, so a batch
+re-run after a crash leaves the same tables as one clean run.
+
+Late events: the watermark is the latest corrected event time of earlier batches minus
+`watermark_delay`. An event older than it is still inserted (deduplication is against the
+table, not against bounded streaming state) and flagged `is_late`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from functools import reduce
+from typing import TYPE_CHECKING
+
+from accord.streaming import dedup, delta_io, quarantine
+from accord.streaming.bronze import ensure_bronze_table
+from accord.streaming.decode import CONFLICTING_DUPLICATE, decode
+from accord.streaming.errors import StreamFailedError
+from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, record_exposures
+from accord.streaming.lake import Lake
+from accord.streaming.ops import BatchCounts, last_max_event_time, record_batch
+from accord.streaming.progress import ProgressFile
+from accord.streaming.schemas import SchemaCatalog
+from accord.streaming.settings import StreamingSettings
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.streaming.query import StreamingQuery
+
+log = logging.getLogger(__name__)
+
+SILVER_QUERY = "silver"
+SILVER_APP_ID = "accord-silver"
+PARTITION_COLUMNS = ("event_date", "event_type")
+LEADING_COLUMNS = (
+    "event_id",
+    "event_type",
+    "subject",
+    "schema_id",
+    "event_time",
+    "sent_at",
+    "received_at",
+    "event_time_corrected",
+    "user_id",
+    "anonymous_id",
+    "session_id",
+    "context",
+)
+TRAILING_COLUMNS = (
+    "rescued_data",
+    "experiments",
+    "is_late",
+    "kafka_topic",
+    "kafka_partition",
+    "kafka_offset",
+    "kafka_timestamp",
+    "payload_sha256",
+    "silver_batch_id",
+    "processed_at",
+    "event_date",
+)
+
+WORKING_COLUMNS = ("dedup_status", "kept_partition", "kept_offset", "key", "value")
+
+
+def silver_columns(columns: list[str]) -> list[str]:
+    """Silver's column order: envelope first, one struct per event type, then lineage."""
+    own = sorted(c for c in columns if c not in LEADING_COLUMNS and c not in TRAILING_COLUMNS)
+    return [*LEADING_COLUMNS, *own, *TRAILING_COLUMNS]
+
+
+class SilverBatch:
+    """Turns batches of Bronze rows into Silver and Quarantine rows; callable as a `foreachBatch`.
+
+    As a stream's `foreachBatch`, it is bound to the query's id (`bind`), which names the
+    sequence of batch ids for Delta's idempotent writes: a new checkpoint gets a new query id,
+    so its batch ids, which start again at 0, are never mistaken for ones already written. A
+    backfill is not bound; its writes are idempotent through their keys alone.
+    """
+
+    def __init__(
+        self,
+        settings: StreamingSettings,
+        catalog: SchemaCatalog,
+        *,
+        source: str = "stream",
+        progress: ProgressFile | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.source = source
+        self.progress = progress
+        self.lake = Lake.from_settings(settings)
+        self.app_id: str | None = None
+        self._bound = threading.Event()
+        self._max_event_time: datetime | None = None
+        self._loaded = False
+        self._cached: list[DataFrame] = []
+
+    def bind(self, query_id: str) -> None:
+        """Name the idempotent writes after the streaming query that runs this processor."""
+        self.app_id = f"{SILVER_APP_ID}-{query_id}"
+        self._bound.set()
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        # the first batch may start before `start()` has returned the query's id to `bind`
+        if not self._bound.wait(timeout=60):
+            raise StreamFailedError("the Silver processor was never bound to its streaming query")
+        self.process(batch, batch_id)
+
+    def _cache(self, frame: DataFrame) -> DataFrame:
+        self._cached.append(frame.persist())
+        return frame
+
+    def watermark(self) -> datetime | None:
+        """The current watermark: latest corrected event time seen minus the delay."""
+        if self._max_event_time is None:
+            return None
+        return self._max_event_time - self.settings.watermark_delay
+
+    def process(self, batch: DataFrame, batch_id: int) -> BatchCounts:
+        """Process one batch of Bronze rows and return what became of them."""
+        spark = batch.sparkSession
+        started = time.monotonic()
+        if not self._loaded:
+            self._max_event_time = last_max_event_time(spark, self.lake.silver_batches)
+            self._loaded = True
+        try:
+            counts = self._process(self._cache(batch), batch_id)
+        finally:
+            for frame in self._cached:
+                frame.unpersist()
+            self._cached.clear()
+        self._max_event_time = _later(self._max_event_time, counts.max_event_time)
+        counts.duration_ms = int((time.monotonic() - started) * 1000)
+        counts.finished_at = datetime.now(UTC)
+        if counts.input_rows:
+            record_batch(spark, self.lake.silver_batches, counts, self.app_id)
+            if self.progress is not None:
+                self.progress.update(
+                    SILVER_QUERY,
+                    {"finished_at": counts.finished_at.timestamp(), "freshness_s": counts.freshness_s()},
+                )
+        log.info("silver batch", extra=counts.as_log())
+        return counts
+
+    def _process(self, batch: DataFrame, batch_id: int) -> BatchCounts:
+        from pyspark.sql import functions as sf
+
+        # one pass gives both the batch's size and the schema ids to fetch
+        per_id = {r.schema_id: r["count"] for r in batch.groupBy("schema_id").count().collect()}
+        counts = BatchCounts(batch_id=batch_id, source=self.source, input_rows=sum(per_id.values()))
+        counts.watermark = self.watermark()
+        if counts.input_rows == 0:
+            return counts
+        ids = [schema_id for schema_id in per_id if schema_id is not None]
+        settings = self.settings
+        decoded = decode(
+            batch, self.catalog.for_batch(ids), settings.event_time_horizon, settings.event_time_skew
+        )
+        rejects = [decoded.rejects]
+        if decoded.events is not None:
+            events = self._cache(decoded.events)
+            rejects.append(events.filter(sf.col("reason").isNotNull()))
+            classified = self._classify(events.filter(sf.col("reason").isNull()).drop("reason", "detail"))
+            rejects.append(_conflicts(classified, decoded.rejects.columns))
+            new_rows, exposures = self._count_classified(counts, classified)
+            if new_rows:
+                self._write_silver(
+                    classified.filter(sf.col("dedup_status") == dedup.INSERT), batch_id, exposures=exposures
+                )
+        everything = reduce(lambda a, b: a.unionByName(b), [r.select("reason") for r in rejects])
+        counts.quarantined = {
+            row.reason: row.n for row in everything.groupBy("reason").agg(sf.count("*").alias("n")).collect()
+        }
+        if counts.quarantined:
+            quarantine.write(rejects, self.lake.quarantine)
+        return counts
+
+    def _classify(self, valid: DataFrame) -> DataFrame:
+        from pyspark.sql import functions as sf
+
+        spark = valid.sparkSession
+        silver = (
+            spark.read.format("delta").load(self.lake.silver)
+            if delta_io.table_exists(spark, self.lake.silver)
+            else None
+        )
+        watermark = self.watermark()
+        late = sf.col("event_time_corrected") < sf.lit(watermark) if watermark is not None else sf.lit(False)
+        hashed = valid.withColumn("payload_sha256", sf.sha2(sf.col("value"), 256))
+        return self._cache(dedup.classify(hashed, silver).withColumn("is_late", late))
+
+    def _count_classified(self, counts: BatchCounts, classified: DataFrame) -> tuple[bool, bool]:
+        """Fill `counts` from the classified rows; say whether there are new rows, and new exposures."""
+        from pyspark.sql import functions as sf
+
+        summary = classified.groupBy("dedup_status").agg(
+            sf.max((sf.col("event_type") == EXPOSURE_TYPE).cast("int")).alias("exposures"),
+            sf.count("*").alias("n"),
+            sf.sum(sf.col("is_late").cast("long")).alias("late"),
+            sf.max("event_time_corrected").alias("max_time"),
+            sf.max("received_at").alias("max_received"),
+        )
+        exposures = new_rows = False
+        for row in summary.collect():
+            if row.dedup_status in (dedup.INSERT, dedup.KEPT):
+                counts.inserted += row.n
+                counts.late += int(row.late or 0)
+            elif row.dedup_status == dedup.DUPLICATE:
+                counts.duplicates = row.n
+            else:
+                counts.conflicting = row.n
+            counts.max_event_time = _later(counts.max_event_time, row.max_time)
+            if row.dedup_status == dedup.INSERT:
+                counts.max_received_at = row.max_received
+                exposures, new_rows = bool(row.exposures), True
+        return new_rows, exposures
+
+    def _write_silver(self, inserts: DataFrame, batch_id: int, *, exposures: bool) -> None:
+        from pyspark.sql import functions as sf
+
+        spark = inserts.sparkSession
+        inserts = inserts.withColumns(
+            {
+                "silver_batch_id": sf.lit(batch_id).cast("long"),
+                "processed_at": sf.current_timestamp(),
+                "event_date": sf.to_date("event_time_corrected"),
+            }
+        )
+        if exposures:
+            record_exposures(spark, self.lake.assignments, inserts)
+        rows = attach_experiments(spark, self.lake.assignments, inserts).drop(*WORKING_COLUMNS)
+        rows = rows.select(*silver_columns(rows.columns))
+        # classification already checked every row against the table, so a plain append suffices;
+        # the stream's txn makes a re-run of a committed batch a no-op
+        txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
+        delta_io.append(rows, self.lake.silver, partition_by=PARTITION_COLUMNS, txn=txn)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+def _conflicts(classified: DataFrame, raw_columns: list[str]) -> DataFrame:
+    """Conflicting duplicates as Quarantine rows, naming the record that holds the kept copy."""
+    from pyspark.sql import functions as sf
+
+    return classified.filter(sf.col("dedup_status") == dedup.CONFLICTING).select(
+        *[c for c in raw_columns if c not in ("reason", "detail", "event_id")],
+        sf.lit(CONFLICTING_DUPLICATE).alias("reason"),
+        sf.format_string(
+            "event_id %s is already kept (partition %s, offset %s) with a different payload",
+            sf.col("event_id"),
+            sf.col("kept_partition"),
+            sf.col("kept_offset"),
+        ).alias("detail"),
+        "event_id",
+    )
+
+
+def start_silver(
+    spark: SparkSession,
+    settings: StreamingSettings,
+    catalog: SchemaCatalog,
+    *,
+    available_now: bool = False,
+    progress: ProgressFile | None = None,
+) -> StreamingQuery:
+    """Start the Bronze → Silver query: `SilverBatch` over each micro-batch of new Bronze rows."""
+    lake = Lake.from_settings(settings)
+    ensure_bronze_table(spark, lake.bronze)
+    reader = spark.readStream.format("delta")
+    if settings.max_files_per_trigger:
+        reader = reader.option("maxFilesPerTrigger", str(settings.max_files_per_trigger))
+    processor = SilverBatch(settings, catalog, progress=progress)
+    writer = (
+        reader.load(lake.bronze)
+        .writeStream.queryName(SILVER_QUERY)
+        .foreachBatch(processor)
+        .option("checkpointLocation", lake.checkpoint(SILVER_QUERY))
+    )
+    writer = (
+        writer.trigger(availableNow=True)
+        if available_now
+        else writer.trigger(processingTime=settings.trigger_interval)
+    )
+    query = writer.start()
+    processor.bind(str(query.id))
+    log.info("silver stream started", extra={"table": lake.silver, "source": lake.bronze})
+    return query
