@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from confluent_kafka import Producer
 
+from accord.runtime.kafka import ensure_topics
 from accord.runtime.ports import free_port
 from accord.runtime.testing import BrokerHandle
 from accord.streaming.gold.errors import GoldError
@@ -149,7 +151,10 @@ def test_trace_follows_every_copy_of_an_event(spark: SparkSession, pipeline: Lak
 
 
 def test_kafka_counts_records_per_hour_from_the_time_index(kafka_broker: BrokerHandle) -> None:
-    topic = "events"
+    # a topic of its own: the time index assumes timestamps that grow within a partition, and
+    # the session's `events` topic already holds records stamped now
+    topic = f"hours-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_broker.bootstrap, {topic: 2})
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
     base = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     stamps = [base + timedelta(minutes=m) for m in (1, 30, 59)] + [base + timedelta(hours=1, minutes=5)]

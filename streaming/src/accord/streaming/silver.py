@@ -6,8 +6,9 @@ assignments, Silver, Quarantine and the batch's counts. Every write is idempoten
 re-run after a crash leaves the same tables as one clean run.
 
 Late events: the watermark is the latest corrected event time of earlier batches minus
-`watermark_delay`. An event older than it is still inserted (deduplication is against the
-table, not against bounded streaming state) and flagged `is_late`.
+`watermark_delay`. An event older than it, or received more than `watermark_delay` after it
+happened, is still inserted (deduplication is against the table, not against bounded
+streaming state) and flagged `is_late`.
 """
 
 from __future__ import annotations
@@ -193,8 +194,13 @@ class SilverBatch:
             if delta_io.table_exists(spark, self.lake.silver)
             else None
         )
+        # Late means behind the stream's watermark or, before any batch has set one (the first
+        # batch, a backfill from scratch), behind its own arrival by more than the watermark delay.
+        delay_s = int(self.settings.watermark_delay.total_seconds())
+        late = sf.col("event_time_corrected") < sf.col("received_at") - sf.expr(f"INTERVAL {delay_s} SECONDS")
         watermark = self.watermark()
-        late = sf.col("event_time_corrected") < sf.lit(watermark) if watermark is not None else sf.lit(False)
+        if watermark is not None:
+            late = late | (sf.col("event_time_corrected") < sf.lit(watermark))
         hashed = valid.withColumn("payload_sha256", sf.sha2(sf.col("value"), 256))
         return self._cache(dedup.classify(hashed, silver).withColumn("is_late", late))
 

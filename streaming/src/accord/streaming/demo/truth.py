@@ -67,7 +67,9 @@ def check_against_truth(ledger: Ledger, silver: DataFrame, truth: Mapping[str, A
     silver_ids = {r["event_id"] for r in silver.select("event_id").collect()}
     expected_ids = _ids(truth["event_ids_file"])
     late_ids = _ids(truth["late_event_ids_file"])
-    late_in_silver = silver.where(sf.col("event_id").isin(list(late_ids))).count() if late_ids else 0
+    late_rows = silver.where(sf.col("event_id").isin(list(late_ids))) if late_ids else None
+    late_in_silver = late_rows.count() if late_rows is not None else 0
+    late_flagged = late_rows.where(sf.col("is_late")).count() if late_rows is not None else 0
     checks = [
         Check("unique valid events in Silver", sent["unique_valid"], total.silver),
         Check("sent event ids missing from Silver", 0, len(expected_ids - silver_ids)),
@@ -83,6 +85,7 @@ def check_against_truth(ledger: Ledger, silver: DataFrame, truth: Mapping[str, A
             (total.gateway_duplicates or 0) + total.duplicates_removed,
         ),
         Check("late events (hours to days old) in Silver", sent["late"], late_in_silver),
+        Check("late events flagged is_late in Silver", sent["late"], late_flagged),
         Check("Bronze records accounted for", total.bronze, total.bronze - total.unexplained),
     ]
     checks += [
