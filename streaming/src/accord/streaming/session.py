@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from accord.streaming.jars import connector_jars
@@ -69,6 +70,10 @@ def build_session(
     """
     from pyspark.sql import SparkSession
 
+    if settings.spark_master.startswith("local"):
+        # a local driver serves only this machine; without this Spark binds to the first
+        # non-loopback address and warns about the host name on every start
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     for key, value in spark_conf(settings, s3=s3).items():
         builder = builder.config(key, value)

@@ -47,8 +47,10 @@ class StreamingSettings(BaseSettings):
         default=None, description="caps a Silver micro-batch (Bronze files)"
     )
 
+    # an hour: mobile and browser clients hold events while offline or backgrounded, and an event
+    # that arrives within that is ordinary traffic, not a late one
     watermark_delay: timedelta = Field(
-        default=timedelta(minutes=10), description="events older than the latest seen minus this are late"
+        default=timedelta(hours=1), description="events older than the latest seen minus this are late"
     )
     event_time_horizon: timedelta = Field(
         default=timedelta(days=30), description="how long before its reception an event may have happened"

@@ -136,7 +136,11 @@ def demo(events: int, users: int | None, seed: int, keep_running: bool, catch_up
         with _step("register the schemas", timings):
             _accord("--log-level", "ERROR", "schemas", "register")
         with _step(f"simulate {users:,} users", timings):
+            # the simulator's table reports rejections; one log line per deliberately malformed
+            # event would bury it
             _accord(
+                "--log-level",
+                "ERROR",
                 "simulate",
                 "--gateway-url",
                 settings.gateway_url,
