@@ -33,6 +33,7 @@ CHECKOUT = ExperimentConfig(
     window_hours=72,
 )
 HOUR = timedelta(hours=1)
+WATERMARK_DELAY = timedelta(minutes=10)
 
 
 def _scenario() -> list[dict[str, Any]]:
@@ -70,7 +71,7 @@ def test_exposures_and_conversions_follow_the_first_exposure_and_the_window(
     spark: SparkSession, lake: Lake, write_silver: SilverWriter
 ) -> None:
     write_silver(_scenario())
-    build_gold(spark, lake, [CHECKOUT])
+    build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     results = _results(spark, lake)
 
     control, treatment = results["control", "conversion_rate"], results["treatment", "conversion_rate"]
@@ -91,16 +92,16 @@ def test_exposures_and_conversions_follow_the_first_exposure_and_the_window(
     assert control["multiple_exposure_warning"] is True
     assert control["srm_mismatch"] is False
     assert control["late_events"] == 0
-    assert control["complete_up_to"] == T0 + 100 * HOUR - timedelta(minutes=10)
+    assert control["complete_up_to"] == T0 + 100 * HOUR - WATERMARK_DELAY
 
 
 def test_rebuilding_is_idempotent_and_late_events_update_the_answer(
     spark: SparkSession, lake: Lake, write_silver: SilverWriter
 ) -> None:
     write_silver(_scenario())
-    first = build_gold(spark, lake, [CHECKOUT])
+    first = build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     before = _results(spark, lake)
-    second = build_gold(spark, lake, [CHECKOUT])
+    second = build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     again = _results(spark, lake)
     assert second.silver_version == first.silver_version
 
@@ -112,7 +113,7 @@ def test_rebuilding_is_idempotent_and_late_events_update_the_answer(
 
     # c3 bought a day after exposure, but the device only delivered it 30 hours later
     write_silver([silver_event("purchase", "c3", T0 + 3 * HOUR + 24 * HOUR, amount="8.00", late=True)])
-    third = build_gold(spark, lake, [CHECKOUT])
+    third = build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     after = _results(spark, lake)
     assert third.silver_version == first.silver_version + 1
     assert after["control", "conversion_rate"]["main_sum"] == 2.0
@@ -127,7 +128,7 @@ def test_a_skewed_split_is_flagged_as_sample_ratio_mismatch(
         silver_event("experiment_exposure", f"u{i}", T0, variant="control" if i < 300 else "treatment")
         for i in range(500)
     )
-    build_gold(spark, lake, [CHECKOUT])
+    build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     control = _results(spark, lake)["control", "conversion_rate"]
     assert control["srm_mismatch"] is True
     assert control["srm_p_value"] < 0.001
@@ -149,7 +150,7 @@ def test_named_conversion_events_count_with_their_value(
             silver_event("conversion", "a", T0 + HOUR, name="something_else"),
         ]
     )
-    build_gold(spark, lake, [signup_test])
+    build_gold(spark, lake, [signup_test], WATERMARK_DELAY)
     results = _results(spark, lake)
     assert results["treatment", "conversion_rate"]["main_sum"] == 1.0
     assert results["control", "conversion_rate"]["main_sum"] == 0.0
@@ -165,7 +166,7 @@ def test_event_types_silver_has_not_seen_yet_count_as_none(
         silver_event("page_view", "b", T0 + HOUR),
     ]
     write_silver(rows, without=("purchase", "conversion"))
-    build_gold(spark, lake, [CHECKOUT])
+    build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     results = _results(spark, lake)
     assert results["treatment", "conversion_rate"]["users"] == 1
     assert results["treatment", "conversion_rate"]["main_sum"] == 0.0
@@ -183,7 +184,7 @@ def test_daily_metrics_count_events_and_active_users(
             silver_event("page_view", "a", T0 + 24 * HOUR),
         ]
     )
-    build_gold(spark, lake, [CHECKOUT])
+    build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
     events = {
         (str(r["event_date"]), r["event_type"]): (r["events"], r["users"])
         for r in read_table(spark, daily_events_path(lake)).collect()
@@ -200,4 +201,4 @@ def test_daily_metrics_count_events_and_active_users(
 
 def test_gold_without_silver_says_so(spark: SparkSession, lake: Lake) -> None:
     with pytest.raises(TableNotFoundError, match=r"no Delta table at .*silver/events"):
-        build_gold(spark, lake, [CHECKOUT])
+        build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)

@@ -67,7 +67,7 @@ def build_gold(
     spark: SparkSession,
     lake: Lake,
     experiments: Sequence[ExperimentConfig],
-    watermark_delay: timedelta = timedelta(hours=1),
+    watermark_delay: timedelta,
 ) -> GoldRun:
     """Recompute the experiment results and daily metrics from the newest Silver version.
 
