@@ -50,10 +50,10 @@ def backfill(
     from pyspark.sql import functions as sf
 
     lake = Lake.from_settings(settings)
-    if not delta_io.table_exists(spark, lake.bronze):
+    bronze = delta_io.load_if_exists(spark, lake.bronze)
+    if bronze is None:
         return []
     processor = SilverBatch(settings, catalog, source=BACKFILL_SOURCE)
-    bronze = spark.read.format("delta").load(lake.bronze)
     results = []
     for day in days(first, last):
         rows = bronze.filter(sf.col("ingest_date") == sf.lit(day))

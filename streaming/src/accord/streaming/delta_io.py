@@ -23,11 +23,34 @@ class Txn:
     version: int
 
 
+_MISSING_TABLE_CONDITIONS = frozenset(
+    {"PATH_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND"}
+)
+
+
+def load_if_exists(spark: SparkSession, path: str, version: int | None = None) -> DataFrame | None:
+    """The Delta table at `path` (as of `version` when given), or None when there is none.
+
+    The table is loaded rather than asked about: Delta caches the answer of
+    `DeltaTable.isDeltaTable` per session, so a table another process creates after a first
+    negative answer would stay invisible to a long-running session.
+    """
+    from pyspark.errors import AnalysisException
+
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    try:
+        return reader.load(path)
+    except AnalysisException as exc:
+        if exc.getCondition() in _MISSING_TABLE_CONDITIONS:
+            return None
+        raise
+
+
 def table_exists(spark: SparkSession, path: str) -> bool:
     """True when `path` holds a Delta table."""
-    from delta.tables import DeltaTable
-
-    return bool(DeltaTable.isDeltaTable(spark, path))
+    return load_if_exists(spark, path) is not None
 
 
 def append(df: DataFrame, path: str, *, partition_by: Sequence[str] = (), txn: Txn | None = None) -> None:

@@ -67,9 +67,10 @@ class BatchCounts:
 
 def last_max_event_time(spark: SparkSession, path: str) -> datetime | None:
     """The latest corrected event time any recorded batch saw (the watermark's base), or None."""
-    if not delta_io.table_exists(spark, path):
+    batches = delta_io.load_if_exists(spark, path)
+    if batches is None:
         return None
-    row = spark.read.format("delta").load(path).agg({"max_event_time": "max"}).first()
+    row = batches.agg({"max_event_time": "max"}).first()
     return None if row is None else row[0]
 
 

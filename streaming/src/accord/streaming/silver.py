@@ -189,11 +189,7 @@ class SilverBatch:
         from pyspark.sql import functions as sf
 
         spark = valid.sparkSession
-        silver = (
-            spark.read.format("delta").load(self.lake.silver)
-            if delta_io.table_exists(spark, self.lake.silver)
-            else None
-        )
+        silver = delta_io.load_if_exists(spark, self.lake.silver)
         # Late means behind the stream's watermark or, before any batch has set one (the first
         # batch, a backfill from scratch), behind its own arrival by more than the watermark delay.
         delay_s = int(self.settings.watermark_delay.total_seconds())

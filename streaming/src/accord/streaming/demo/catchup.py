@@ -9,8 +9,8 @@ from confluent_kafka import Consumer, TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from accord.streaming.delta_io import load_if_exists
 from accord.streaming.gold.errors import GoldError
-from accord.streaming.gold.tables import load_if_exists
 from accord.streaming.lake import Lake
 
 if TYPE_CHECKING:

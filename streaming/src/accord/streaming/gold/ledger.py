@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from accord.streaming.delta_io import load_if_exists
 from accord.streaming.framing import EVENT_ID_HEADER, header_text
 from accord.streaming.gold.gateway_stats import GatewayHour
-from accord.streaming.gold.tables import load_if_exists, read_table
+from accord.streaming.gold.tables import read_table
 from accord.streaming.lake import Lake
 
 if TYPE_CHECKING:
