@@ -157,3 +157,13 @@ def test_client_sends_basic_auth(registry_factory: object) -> None:
     with pytest.raises(RegistryUnavailableError):
         RegistryClient(registry.url).subjects()
     assert httpx.get(f"{registry.url}/subjects", auth=("svc", "pw")).json() == ["auth-value"]
+
+
+def test_subjects_for_id_lists_every_subject_of_a_shared_schema(client: RegistryClient, subject: str) -> None:
+    schema = named("Shared", f"accord.c{uuid.uuid4().hex[:8]}", ("n", "long"))
+    first = client.register(subject, schema)
+    assert client.subjects_for_id(first.id) == [subject]
+    client.register(f"{subject}-copy", schema)
+    assert sorted(client.subjects_for_id(first.id)) == sorted([subject, f"{subject}-copy"])
+    with pytest.raises(SchemaNotFoundError):
+        client.subjects_for_id(999_999_999)

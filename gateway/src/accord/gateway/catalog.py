@@ -217,18 +217,9 @@ class SchemaCatalog:
 
     async def _subjects_of(self, schema_id: int) -> tuple[str, ...]:
         try:
-            response = await self._http.get(f"/schemas/ids/{schema_id}/subjects")
-        except httpx.HTTPError as exc:
-            raise UnavailableError(
-                "registry_unavailable", f"the schema registry cannot be reached: {exc}"
-            ) from exc
-        if 400 <= response.status_code < 500:
-            raise _unknown_id(schema_id)
-        if response.status_code != 200:
-            raise UnavailableError(
-                "registry_unavailable", f"the schema registry answered {response.status_code}"
-            )
-        return tuple(response.json())
+            return tuple(await self._call(self._client.subjects_for_id, schema_id))
+        except RegistryClientError as exc:  # the id is not (or no longer) registered
+            raise _unknown_id(schema_id) from exc
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         try:

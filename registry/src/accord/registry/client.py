@@ -148,6 +148,11 @@ class RegistryClient:
         schema = self._client.get_schema(schema_id)
         return RegisteredSchema(schema_id, str(schema.schema_str), _references(schema.references))
 
+    @_translated
+    def subjects_for_id(self, schema_id: int) -> list[str]:
+        """The subjects the schema with this id is registered under (not cached: the list can grow)."""
+        return list(self._client.get_subjects_by_schema_id(schema_id))
+
     def resolved_schema(self, schema_id: int) -> dict[str, Any]:
         """The schema with this id as one self-contained Avro schema, references inlined (cached)."""
         with self._lock:
