@@ -45,12 +45,13 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from accord.gateway.bodies import AVRO_BATCH, JSON
-from accord.gateway.framing import batch_body, frame
 from accord.gateway.publisher import Headers
 from accord.gateway.testing import GatewayHandle, TestKey, running_stack
 from accord.runtime.supervisor import Supervisor
 from accord.runtime.testing import BrokerHandle
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
+from accord.wire.framing import JSON_MEDIA_TYPE as JSON
+from accord.wire.framing import batch_body, frame
 
 console = Console()
 BATCH = 100

@@ -40,9 +40,10 @@ from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.schemas.settings import SchemasSettings
 from accord.sdk import Client, ClientConfig
-from accord.sdk.codec import codec_for, frame
+from accord.sdk.codec import codec_for
 from accord.sdk.events import Context, Envelope, ExperimentExposure, FeatureUsed, PageView, Purchase, Signup
 from accord.sdk.record import Event
+from accord.wire.framing import frame
 
 console = Console()
 

@@ -14,8 +14,8 @@ import fastavro
 import httpx
 from confluent_kafka import Consumer, TopicPartition
 
-from accord.gateway.bodies import AVRO_BATCH
-from accord.gateway.framing import batch_body, frame
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
+from accord.wire.framing import batch_body, frame
 
 from .schemas import click_schema
 

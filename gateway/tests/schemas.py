@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -39,11 +40,11 @@ def click_schema(namespace: str) -> dict[str, Any]:
 
 
 def click(user_id: str | None = "user-1", **fields: Any) -> dict[str, Any]:
-    """A valid Click record (new event_id each call); `fields` override the defaults."""
+    """A valid Click record (new event_id, happened now); `fields` override the defaults."""
     record: dict[str, Any] = {
         "envelope": {
             "event_id": str(uuid.uuid4()),
-            "event_time": 1_767_225_600_000,
+            "event_time": int(time.time() * 1000),
             "user_id": user_id,
             "anonymous_id": None if user_id else "anon-1",
             "session_id": None,

@@ -12,11 +12,11 @@ import httpx
 import orjson
 import pytest
 
-from accord.gateway.bodies import AVRO_BATCH
-from accord.gateway.framing import batch_body, frame
 from accord.gateway.testing import GatewayHandle
 from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
+from accord.wire.framing import batch_body, frame
 
 from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json, register_click
 from .schemas import click
@@ -49,8 +49,11 @@ def test_an_avro_batch_is_produced_unchanged_with_key_and_headers(
     gateway_server: GatewayHandle, clicks: Registered, events_topic: TopicReader
 ) -> None:
     records = [click(user_id=f"user-{i}") for i in range(5)]
-    framed = [clicks.framed(r) for r in records]
     sent_at = "2026-01-31T12:00:00.250Z"
+    for record in records:
+        # the client's clock is behind: its events happened a second before it sent them
+        record["envelope"]["event_time"] = 1_769_860_799_250
+    framed = [clicks.framed(r) for r in records]
 
     response = post_avro(
         gateway_server.url, gateway_server.write_key, framed, headers={"Accord-Sent-At": sent_at}
@@ -217,6 +220,54 @@ def test_a_resent_batch_is_answered_as_duplicates_and_not_produced_again(
     assert again.status_code == 200
     assert again.json() == {"accepted": 0, "duplicates": 4, "rejected": []}
     assert len(events_topic.read(3)) == 3
+
+
+@pytest.mark.parametrize(
+    ("envelope", "code", "field"),
+    [
+        ({"event_time": 0}, "time_out_of_range", "envelope.event_time"),
+        ({"event_time": 32_503_680_000_000}, "time_out_of_range", "envelope.event_time"),
+        ({"event_time": 9_223_372_036_854_775}, "time_out_of_range", "envelope.event_time"),
+        ({"event_id": "0190D1E0-7C4B-7ABC-8DEF-0123456789AB"}, "invalid_uuid", "envelope.event_id"),
+        ({"user_id": None, "anonymous_id": None}, "missing_identity", "envelope.user_id"),
+    ],
+)
+def test_events_breaking_an_event_rule_are_answered_422_naming_the_rule(
+    gateway_server: GatewayHandle,
+    clicks: Registered,
+    deadletters: TopicReader,
+    envelope: dict[str, Any],
+    code: str,
+    field: str,
+) -> None:
+    record = click()
+    record["envelope"].update(envelope)
+
+    for response in (
+        post_avro(gateway_server.url, gateway_server.write_key, [clicks.framed(record)]),
+        post_json(gateway_server.url, gateway_server.write_key, [_json_event(clicks, record)]),
+    ):
+        assert response.status_code == 422, response.text
+        [rejected] = response.json()["rejected"]
+        assert (rejected["code"], rejected["field"]) == (code, field)
+    dead = [json.loads(r.value) for r in deadletters.read(2)]
+    assert {d["errors"][0]["rule"] for d in dead} == {code}
+    assert {d["failure_type"] for d in dead} == {"schema_violation"}
+
+
+@pytest.mark.parametrize("sent_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_a_sent_at_outside_the_time_range_is_a_bad_request(
+    gateway_server: GatewayHandle, clicks: Registered, sent_at: str
+) -> None:
+    response = post_avro(
+        gateway_server.url,
+        gateway_server.write_key,
+        [clicks.framed(click())],
+        headers={"Accord-Sent-At": sent_at},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "sent_at_out_of_range"
+    assert "Accord-Sent-At" in response.json()["error"]["message"]
 
 
 def _raw_post(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Response:

@@ -9,13 +9,20 @@ import fastavro
 import pytest
 
 from accord.gateway.catalog import WriterSchema, without_logical_types
-from accord.gateway.events import decode_avro_event, encode_json_event
-from accord.gateway.framing import frame
-from accord.gateway.rejections import EventInvalidError, FailureType, Rejection
+from accord.gateway.events import EventClock, decode_avro_event, encode_json_event
+from accord.gateway.rejections import EventInvalidError, Rejection
+from accord.wire.error_codes import ErrorCode, FailureType
+from accord.wire.framing import frame
+from accord.wire.vectors import wire_vectors
 
 from .schemas import click, click_schema
 
 pytestmark = pytest.mark.unit
+
+
+def _now() -> EventClock:
+    now_ms = int(time.time() * 1000)
+    return EventClock(received_at_ms=now_ms, sent_at_ms=now_ms)
 
 
 def _writer(schema_id: int = 5) -> WriterSchema:
@@ -39,7 +46,7 @@ def _avro(writer: WriterSchema, record: dict[str, Any]) -> bytes:
 def test_an_avro_event_is_forwarded_unchanged_with_its_id_and_user_key() -> None:
     writer, record = _writer(), click(user_id="u-42")
     framed = _avro(writer, record)
-    event = decode_avro_event(framed, writer)
+    event = decode_avro_event(framed, writer, _now())
     assert event.value is framed
     assert event.event_id == record["envelope"]["event_id"]
     assert event.key == b"u-42"
@@ -50,13 +57,13 @@ def test_an_avro_event_whose_event_id_is_not_a_uuid_is_refused() -> None:
     record = click()
     record["envelope"]["event_id"] = "not-a-uuid"
     with pytest.raises(EventInvalidError) as caught:
-        decode_avro_event(_avro(writer, record), writer)
+        decode_avro_event(_avro(writer, record), writer, _now())
     assert (caught.value.code, caught.value.field) == ("invalid_uuid", "envelope.event_id")
 
 
 def test_the_anonymous_id_is_the_key_without_a_user() -> None:
     writer = _writer()
-    assert decode_avro_event(_avro(writer, click(user_id=None)), writer).key == b"anon-1"
+    assert decode_avro_event(_avro(writer, click(user_id=None)), writer, _now()).key == b"anon-1"
 
 
 @pytest.mark.parametrize(
@@ -66,14 +73,14 @@ def test_the_anonymous_id_is_the_key_without_a_user() -> None:
 def test_avro_that_does_not_decode_exactly_is_a_schema_violation(mangle: Any, code: str) -> None:
     writer = _writer()
     with pytest.raises(EventInvalidError) as caught:
-        decode_avro_event(mangle(_avro(writer, click())), writer)
+        decode_avro_event(mangle(_avro(writer, click())), writer, _now())
     assert caught.value.code == code
     assert caught.value.failure_type is FailureType.SCHEMA_VIOLATION
 
 
 def test_a_json_event_encodes_to_the_same_bytes_as_fastavro() -> None:
     writer, record = _writer(), click()
-    event = encode_json_event(record, writer)
+    event = encode_json_event(record, writer, _now())
     assert event.value == _avro(writer, record)
     assert event.event_id == record["envelope"]["event_id"]
 
@@ -81,7 +88,7 @@ def test_a_json_event_encodes_to_the_same_bytes_as_fastavro() -> None:
 def test_optional_fields_may_be_left_out_of_a_json_event() -> None:
     writer, record = _writer(), click()
     del record["label"]
-    encode_json_event(record, writer)
+    encode_json_event(record, writer, _now())
 
 
 def _with(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -116,7 +123,7 @@ _DROP = object()
 )
 def test_an_invalid_json_event_names_the_field_and_rule(path: str, value: Any, code: str) -> None:
     with pytest.raises(EventInvalidError) as caught:
-        encode_json_event(_with(click(), path, value), _writer())
+        encode_json_event(_with(click(), path, value), _writer(), _now())
     assert (caught.value.field, caught.value.code) == (path, code)
     assert path in caught.value.message
 
@@ -125,13 +132,13 @@ def test_a_json_event_without_event_id_is_refused() -> None:
     record = click()
     del record["envelope"]["event_id"]
     with pytest.raises(EventInvalidError) as caught:
-        encode_json_event(record, _writer())
+        encode_json_event(record, _writer(), _now())
     assert caught.value.field == "envelope.event_id"
 
 
 def test_the_deadletter_record_follows_the_wire_contract() -> None:
     error = EventInvalidError(
-        FailureType.SCHEMA_VIOLATION, "wrong_type", "count is string", "count", event_id="e1"
+        FailureType.SCHEMA_VIOLATION, ErrorCode.WRONG_TYPE, "count is string", "count", event_id="e1"
     )
     rejection = Rejection.from_error(3, error, b"\x00raw", subject="events-x.Y", schema_id=9)
     assert rejection.deadletter_record(1234, "web") == {
@@ -155,7 +162,7 @@ def test_the_deadletter_record_follows_the_wire_contract() -> None:
     }
 
 
-def _order_writer() -> WriterSchema:
+def _order_writer(precision: int = 12, scale: int = 2) -> WriterSchema:
     schema = {
         "type": "record",
         "name": "Order",
@@ -164,7 +171,7 @@ def _order_writer() -> WriterSchema:
             {"name": "envelope", "type": click_schema("test.unit")["fields"][0]["type"]},
             {
                 "name": "amount",
-                "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2},
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale},
             },
             {
                 "name": "tip",
@@ -189,7 +196,7 @@ def test_json_decimals_given_as_text_or_numbers_encode_exactly(amount: Any, tip:
 
     writer = _order_writer()
     envelope = click()["envelope"]
-    event = encode_json_event({"envelope": envelope, "amount": amount, "tip": tip}, writer)
+    event = encode_json_event({"envelope": envelope, "amount": amount, "tip": tip}, writer, _now())
     decoded: Any = fastavro.schemaless_reader(io.BytesIO(event.value[5:]), writer.parsed, None)
     assert decoded["amount"] == Decimal(str(amount)).quantize(Decimal("0.01"))
     assert decoded["tip"] == (None if tip is None else Decimal(tip))
@@ -198,5 +205,73 @@ def test_json_decimals_given_as_text_or_numbers_encode_exactly(amount: Any, tip:
 def test_a_json_decimal_that_is_not_a_number_names_the_field() -> None:
     writer = _order_writer()
     with pytest.raises(EventInvalidError) as caught:
-        encode_json_event({"envelope": click()["envelope"], "amount": "twelve"}, writer)
+        encode_json_event({"envelope": click()["envelope"], "amount": "twelve"}, writer, _now())
     assert (caught.value.code, caught.value.field) == ("invalid_decimal", "amount")
+
+
+RULES = wire_vectors()["rules"]
+
+
+def _at(event_time: int, sent_at: int) -> tuple[dict[str, Any], EventClock]:
+    record = click()
+    record["envelope"]["event_time"] = event_time
+    return record, EventClock(received_at_ms=RULES["received_at_ms"], sent_at_ms=sent_at)
+
+
+@pytest.mark.parametrize("case", RULES["event_time"], ids=lambda c: f"{c['event_time']}@{c['sent_at']}")
+def test_event_time_rules_of_the_vectors_hold_for_avro_and_json(case: dict[str, Any]) -> None:
+    writer = _writer()
+    record, clock = _at(case["event_time"], case["sent_at"])
+    framed = _avro(writer, record)
+
+    def as_avro() -> object:
+        return decode_avro_event(framed, writer, clock)
+
+    def as_json() -> object:
+        return encode_json_event(record, writer, clock)
+
+    for check in (as_avro, as_json):
+        if case["verdict"] is None:
+            check()
+            continue
+        with pytest.raises(EventInvalidError) as caught:
+            check()
+        assert (caught.value.code, caught.value.field) == (case["verdict"], "envelope.event_time")
+        assert caught.value.failure_type is FailureType.SCHEMA_VIOLATION
+        assert caught.value.event_id == record["envelope"]["event_id"]
+
+
+@pytest.mark.parametrize("case", RULES["identity"], ids=lambda c: f"{c['user_id']}/{c['anonymous_id']}")
+def test_identity_rule_of_the_vectors(case: dict[str, Any]) -> None:
+    record = click()
+    record["envelope"].update(user_id=case["user_id"], anonymous_id=case["anonymous_id"])
+    if case["verdict"] is None:
+        encode_json_event(record, _writer(), _now())
+        return
+    with pytest.raises(EventInvalidError) as caught:
+        encode_json_event(record, _writer(), _now())
+    assert caught.value.code == case["verdict"]
+
+
+@pytest.mark.parametrize("case", RULES["uuid"], ids=lambda c: c["value"])
+def test_uuid_rule_of_the_vectors(case: dict[str, Any]) -> None:
+    writer, record = _writer(), click()
+    record["envelope"]["event_id"] = case["value"]
+    if case["verdict"] is None:
+        assert decode_avro_event(_avro(writer, record), writer, _now()).event_id == case["value"]
+        return
+    with pytest.raises(EventInvalidError) as caught:
+        decode_avro_event(_avro(writer, record), writer, _now())
+    assert (caught.value.code, caught.value.field) == (case["verdict"], "envelope.event_id")
+
+
+@pytest.mark.parametrize("case", RULES["decimal"], ids=lambda c: c["value"])
+def test_decimal_rule_of_the_vectors_is_applied_before_encoding(case: dict[str, Any]) -> None:
+    writer = _order_writer(case["precision"], case["scale"])
+    event = {"envelope": click()["envelope"], "amount": case["value"]}
+    if case["verdict"] is None:
+        encode_json_event(event, writer, _now())
+        return
+    with pytest.raises(EventInvalidError) as caught:
+        encode_json_event(event, writer, _now())
+    assert (caught.value.code, caught.value.field) == (case["verdict"], "amount")

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from accord.gateway.bodies import AVRO_BATCH
-from accord.gateway.framing import batch_body
 from accord.gateway.testing import GatewayFactory
 from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
+from accord.wire.framing import batch_body
 
 from .helpers import TopicReader, now_rfc3339, register_click
 from .schemas import click

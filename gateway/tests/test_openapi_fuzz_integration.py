@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accord.gateway.app import create_app
-from accord.gateway.bodies import AVRO_BATCH
 from accord.gateway.settings import GatewaySettings
 from accord.gateway.testing import GatewayHandle
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,8 @@ from typing import Any, cast
 import httpx
 from fastavro import parse_schema, schemaless_reader
 
+from accord.wire.framing import split_batch, unframe
+
 Behaviour = Callable[["Request"], httpx.Response | None]
 
 
@@ -79,19 +81,19 @@ class FakeGateway:
         if headers["content-type"] == "application/json":
             document = json.loads(body)
             return Request(headers, [e["payload"] for e in document["events"]], [], document)
-        events, ids, offset = [], [], 0
+        events, ids = [], []
         by_id = {self.schema_id(s): schema for s, schema in self.schemas.items()}
-        while offset < len(body):
-            length = int.from_bytes(body[offset : offset + 4], "big")
-            framed = body[offset + 4 : offset + 4 + length]
-            offset += 4 + length
-            assert framed[0] == 0, "magic byte"
-            schema_id = int.from_bytes(framed[1:5], "big")
-            ids.append(schema_id)
+        framed_events, tail = split_batch(body)
+        assert tail is None, "the body ends inside an event"
+        for framed in framed_events:
+            event = unframe(framed)
+            ids.append(event.schema_id)
             events.append(
                 cast(
                     "dict[str, Any]",
-                    schemaless_reader(io.BytesIO(framed[5:]), parse_schema(by_id[schema_id]), None),
+                    schemaless_reader(
+                        io.BytesIO(event.avro_body), parse_schema(by_id[event.schema_id]), None
+                    ),
                 )
             )
         return Request(headers, events, ids)

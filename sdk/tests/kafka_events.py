@@ -16,6 +16,7 @@ from accord.registry.client import RegistryClient
 from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.schemas.settings import SchemasSettings
+from accord.wire.framing import unframe
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,11 @@ class Delivered:
 
     @property
     def schema_id(self) -> int:
-        return int.from_bytes(self.value[1:5], "big")
+        return unframe(self.value).schema_id
 
     def decode(self, schema: dict[str, Any]) -> dict[str, Any]:
-        assert self.value[0] == 0, "Confluent magic byte"
-        return cast(
-            "dict[str, Any]", schemaless_reader(io.BytesIO(self.value[5:]), parse_schema(schema), None)
-        )
+        body = unframe(self.value).avro_body
+        return cast("dict[str, Any]", schemaless_reader(io.BytesIO(body), parse_schema(schema), None))
 
 
 def register_event_schemas(registry_url: str) -> dict[str, int]:

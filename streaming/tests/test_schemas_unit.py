@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from accord.streaming.schemas import SchemaCatalog, UnknownSchemaError, event_type_of
+from accord.streaming.schemas import SchemaCatalog, UnknownSchemaError
+from accord.wire.vectors import wire_vectors
 
 pytestmark = pytest.mark.unit
 
@@ -43,11 +44,13 @@ TITLE = {"name": "title", "type": ["null", "string"], "default": None}
 
 
 @pytest.mark.parametrize(
-    ("record", "event_type"),
-    [("PageView", "page_view"), ("ExperimentExposure", "experiment_exposure"), ("Signup", "signup")],
+    "case", [c for c in wire_vectors()["event_types"] if "." not in c["record"]], ids=lambda c: c["record"]
 )
-def test_event_type_is_the_snake_case_record_name(record: str, event_type: str) -> None:
-    assert event_type_of(record) == event_type
+def test_each_writer_has_the_event_type_and_subject_of_the_wire_vectors(case: dict[str, str]) -> None:
+    subject = f"events-accord.events.{case['record']}"
+    registry = FakeRegistry({1: _record(URL, name=case["record"])}, {subject: 1})
+    [writer] = SchemaCatalog(registry, "events").for_batch([1]).by_subject[subject]
+    assert writer.event_type == case["event_type"]
 
 
 def test_every_version_of_a_subject_is_read_with_the_latest_schema() -> None:

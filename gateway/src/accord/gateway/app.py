@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from accord.gateway import api_models
 from accord.gateway.auth import WriteKeyStore
-from accord.gateway.bodies import AVRO_BATCH, JSON, media_type, parse_json, read_body, sent_at_ms
+from accord.gateway.bodies import media_type, parse_json, read_body, sent_at_ms
 from accord.gateway.catalog import SchemaCatalog, resolve
 from accord.gateway.errors import (
     BadRequestError,
@@ -30,6 +30,9 @@ from accord.gateway.errors import (
 from accord.gateway.ingest import Gateway
 from accord.gateway.publisher import Publisher
 from accord.gateway.settings import GatewaySettings
+from accord.wire.error_codes import ErrorCode
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
+from accord.wire.framing import JSON_MEDIA_TYPE as JSON
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             kind = media_type(headers.get("content-type"))
             if kind not in (AVRO_BATCH, JSON):
                 raise UnsupportedMediaTypeError(
-                    "unsupported_content_type",
+                    ErrorCode.UNSUPPORTED_CONTENT_TYPE,
                     f"Content-Type must be {AVRO_BATCH} or {JSON}; got {kind or 'none'!r}",
                 )
             body = await read_body(
@@ -192,7 +195,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 document = parse_json(body)
                 if not isinstance(document, dict):
                     raise BadRequestError(
-                        "invalid_batch", "the body must be an object with 'sent_at' and 'events'"
+                        ErrorCode.INVALID_BATCH, "the body must be an object with 'sent_at' and 'events'"
                     )
                 sent = sent_at_ms(document.get("sent_at"), "field sent_at")
                 outcome = await gateway.ingest_json(key, document, received_at_s, sent)
@@ -238,12 +241,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             subject, canonical = _resolve_request(parse_json(body))
             if not key.allows(subject):
                 raise ForbiddenError(
-                    "unauthorized_subject", f"write key {key.key_id!r} may not send subject {subject!r}"
+                    ErrorCode.UNAUTHORIZED_SUBJECT,
+                    f"write key {key.key_id!r} may not send subject {subject!r}",
                 )
             found = await resolve(gateway.catalog, subject, canonical)
             if found is None:
                 raise NotFoundError(
-                    "schema_not_registered",
+                    ErrorCode.SCHEMA_NOT_REGISTERED,
                     f"no version of subject {subject!r} has this schema; register it first",
                 )
             return _json(200, {"subject": subject, "id": found[0], "version": found[1]})
@@ -316,19 +320,27 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 def _resolve_request(document: object) -> tuple[str, str]:
     """The subject and the parsing canonical form of the schema of a resolve request."""
     if not isinstance(document, dict):
-        raise BadRequestError("invalid_request", "the body must be an object with 'subject' and 'schema'")
+        raise BadRequestError(
+            ErrorCode.INVALID_REQUEST, "the body must be an object with 'subject' and 'schema'"
+        )
     subject, schema = document.get("subject"), document.get("schema")
     if not isinstance(subject, str) or not subject:
-        raise BadRequestError("invalid_request", "'subject' must be a non-empty string")
+        raise BadRequestError(ErrorCode.INVALID_REQUEST, "'subject' must be a non-empty string")
     if isinstance(schema, str):
         try:
             schema = orjson.loads(schema)
         except orjson.JSONDecodeError as exc:
-            raise BadRequestError("invalid_schema", f"'schema' is a string but not JSON: {exc}") from exc
+            raise BadRequestError(
+                ErrorCode.INVALID_SCHEMA, f"'schema' is a string but not JSON: {exc}"
+            ) from exc
     if not isinstance(schema, dict | list | str):
-        raise BadRequestError("invalid_schema", "'schema' must be an Avro schema (JSON object or string)")
+        raise BadRequestError(
+            ErrorCode.INVALID_SCHEMA, "'schema' must be an Avro schema (JSON object or string)"
+        )
     try:
         fastavro.parse_schema(schema, _write_hint=False)
         return subject, to_parsing_canonical_form(schema)
     except (SchemaParseException, UnknownType, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadRequestError("invalid_schema", f"'schema' is not a valid Avro schema: {exc}") from exc
+        raise BadRequestError(
+            ErrorCode.INVALID_SCHEMA, f"'schema' is not a valid Avro schema: {exc}"
+        ) from exc

@@ -16,6 +16,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from accord.gateway.errors import UnauthenticatedError, WriteKeysFileError
+from accord.wire.error_codes import ErrorCode
 
 DEVELOPMENT_KEY = "dev-write-key"
 DEVELOPMENT_KEY_ID = "dev"
@@ -76,16 +77,18 @@ class WriteKeyStore:
         """The key named by an `Authorization: Bearer <key>` header, or `UnauthenticatedError`."""
         if not authorization:
             raise UnauthenticatedError(
-                "missing_write_key", "send the write key as 'Authorization: Bearer <key>'"
+                ErrorCode.MISSING_WRITE_KEY, "send the write key as 'Authorization: Bearer <key>'"
             )
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise UnauthenticatedError(
-                "malformed_authorization", "the Authorization header must be 'Bearer <write key>'"
+                ErrorCode.MALFORMED_AUTHORIZATION, "the Authorization header must be 'Bearer <write key>'"
             )
         key = self._by_hash.get(hash_key(secret.strip()))
         if key is None:
-            raise UnauthenticatedError("invalid_write_key", "the write key is not known to this gateway")
+            raise UnauthenticatedError(
+                ErrorCode.INVALID_WRITE_KEY, "the write key is not known to this gateway"
+            )
         return key
 
 

@@ -9,9 +9,8 @@ from datetime import datetime
 import orjson
 
 from accord.gateway.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
-
-AVRO_BATCH = "application/vnd.accord.avro-batch"
-JSON = "application/json"
+from accord.wire.error_codes import ErrorCode
+from accord.wire.rules import time_in_range
 
 
 def media_type(content_type: str | None) -> str:
@@ -30,7 +29,7 @@ async def read_body(
     encoding = (content_encoding or "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         raise UnsupportedMediaTypeError(
-            "unsupported_content_encoding",
+            ErrorCode.UNSUPPORTED_CONTENT_ENCODING,
             f"Content-Encoding {encoding!r} is not supported; use gzip or none",
         )
     if content_length is not None and content_length.isdigit() and int(content_length) > max_bytes:
@@ -51,17 +50,17 @@ def gunzip(data: bytes, max_bytes: int) -> bytes:
     try:
         out = inflater.decompress(data, max_bytes + 1)
     except zlib.error as exc:
-        raise BadRequestError("invalid_gzip", f"the body is not valid gzip: {exc}") from exc
+        raise BadRequestError(ErrorCode.INVALID_GZIP, f"the body is not valid gzip: {exc}") from exc
     if len(out) > max_bytes:
         raise _too_large(max_bytes, "after gzip decoding ")
     if not inflater.eof:
-        raise BadRequestError("invalid_gzip", "the gzip body is truncated")
+        raise BadRequestError(ErrorCode.INVALID_GZIP, "the gzip body is truncated")
     return out
 
 
 def _too_large(max_bytes: int, stage: str = "") -> PayloadTooLargeError:
     return PayloadTooLargeError(
-        "body_too_large", f"the body is larger {stage}than the limit of {max_bytes} bytes"
+        ErrorCode.BODY_TOO_LARGE, f"the body is larger {stage}than the limit of {max_bytes} bytes"
     )
 
 
@@ -70,24 +69,28 @@ def parse_json(body: bytes) -> object:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BadRequestError("malformed_json", f"the body is not valid JSON: {exc}") from exc
+        raise BadRequestError(ErrorCode.MALFORMED_JSON, f"the body is not valid JSON: {exc}") from exc
 
 
 def sent_at_ms(value: object, source: str) -> int:
     """Epoch milliseconds of the client's RFC 3339 `sent_at` (from the header or field `source`)."""
     if not isinstance(value, str) or not value:
         raise BadRequestError(
-            "missing_sent_at", f"{source} is required: the client's clock at sending, RFC 3339"
+            ErrorCode.MISSING_SENT_AT, f"{source} is required: the client's clock at sending, RFC 3339"
         )
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise BadRequestError(
-            "invalid_sent_at",
+            ErrorCode.INVALID_SENT_AT,
             f"{source} must be an RFC 3339 time such as 2026-01-31T12:00:00.000Z; got {value!r}",
         ) from None
     if moment.tzinfo is None:
         raise BadRequestError(
-            "invalid_sent_at", f"{source} must carry a UTC offset (Z or +hh:mm); got {value!r}"
+            ErrorCode.INVALID_SENT_AT, f"{source} must carry a UTC offset (Z or +hh:mm); got {value!r}"
         )
-    return int(moment.timestamp() * 1000)
+    millis = int(moment.timestamp() * 1000)
+    violation = time_in_range(source, millis)
+    if violation is not None:
+        raise BadRequestError(ErrorCode.SENT_AT_OUT_OF_RANGE, f"{violation.message} (rule {violation.rule})")
+    return millis

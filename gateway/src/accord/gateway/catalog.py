@@ -23,7 +23,7 @@ from fastavro.schema import to_parsing_canonical_form
 from accord.gateway.auth import WriteKey
 from accord.gateway.errors import UnavailableError
 from accord.gateway.json_decimals import has_decimals
-from accord.gateway.rejections import EventInvalidError, FailureType
+from accord.gateway.rejections import EventInvalidError
 from accord.registry.client import (
     RegisteredVersion,
     RegistryClient,
@@ -32,6 +32,8 @@ from accord.registry.client import (
     SchemaNotFoundError,
     SubjectNotFoundError,
 )
+from accord.wire.error_codes import ErrorCode, FailureType
+from accord.wire.naming import subject_prefix
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ class WriterSchema:
 
     def claimed_subject(self, topic: str) -> str | None:
         """The subject an event of this schema claims on `topic` (for dead-letter records)."""
-        prefix = f"{topic}-"
+        prefix = subject_prefix(topic)
         return next(
             (s for s in self.subjects if s.startswith(prefix)), self.subjects[0] if self.subjects else None
         )
@@ -117,7 +119,7 @@ class SchemaCatalog:
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
         # answers "not registered" are kept for a TTL too, so a batch full of one unknown id
         # or subject costs one registry call, not one per event
-        self._refused: dict[Hashable, tuple[float, FailureType, str, str, str | None]] = {}
+        self._refused: dict[Hashable, tuple[float, FailureType, ErrorCode, str, str | None]] = {}
 
     async def close(self) -> None:
         """Release the HTTP connections."""
@@ -188,7 +190,7 @@ class SchemaCatalog:
             if version is not None and (isinstance(exc, SchemaNotFoundError) or exc.error_code == 40402):
                 raise EventInvalidError(
                     FailureType.UNKNOWN_SCHEMA,
-                    "unknown_version",
+                    ErrorCode.UNKNOWN_VERSION,
                     f"subject {subject!r} has no version {version}",
                     "version",
                 ) from exc
@@ -226,7 +228,7 @@ class SchemaCatalog:
             return await asyncio.to_thread(function, *args)
         except RegistryUnavailableError as exc:
             raise UnavailableError(
-                "registry_unavailable", f"the schema registry cannot be reached: {exc}"
+                ErrorCode.REGISTRY_UNAVAILABLE, f"the schema registry cannot be reached: {exc}"
             ) from exc
 
     async def _once(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
@@ -263,7 +265,7 @@ class SchemaCatalog:
 def _unknown_subject(subject: str, detail: str = "") -> EventInvalidError:
     return EventInvalidError(
         FailureType.UNKNOWN_SCHEMA,
-        "unknown_subject",
+        ErrorCode.UNKNOWN_SUBJECT,
         f"subject {subject!r} is not registered{detail}",
         "schema",
     )
@@ -271,7 +273,7 @@ def _unknown_subject(subject: str, detail: str = "") -> EventInvalidError:
 
 def _unknown_id(schema_id: int) -> EventInvalidError:
     return EventInvalidError(
-        FailureType.UNKNOWN_SCHEMA, "unknown_schema_id", f"schema id {schema_id} is not registered"
+        FailureType.UNKNOWN_SCHEMA, ErrorCode.UNKNOWN_SCHEMA_ID, f"schema id {schema_id} is not registered"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accord.runtime.errors import AccordError
+from accord.wire.error_codes import ErrorCode
 
 
 class GatewayError(AccordError):
@@ -18,7 +19,7 @@ class RequestRejectedError(GatewayError):
 
     status: int = 400
 
-    def __init__(self, code: str, message: str, *, retry_after_s: int | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -2,14 +2,16 @@
 
 Avro events are validated by decoding them with their writer schema and forwarded unchanged;
 JSON events are validated by encoding them with fastavro (strict: no unknown fields, no missing
-field without default) and framed. Only when a check fails does `explain_invalid` walk the
-payload to name the field and rule at fault, so valid events pay for nothing but fastavro.
+field without default) and framed. Both then keep the shared event rules (`accord.wire.rules`:
+canonical event id, an identity, an event time Silver accepts). Only when a check fails does
+`explain_invalid` walk the payload to name the field and rule at fault, so valid events pay for
+nothing but fastavro and the rules.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -18,9 +20,11 @@ import fastavro
 from fastavro.validation import validate
 
 from accord.gateway.catalog import WriterSchema
-from accord.gateway.framing import FRAME_HEADER_BYTES, frame
-from accord.gateway.json_decimals import with_decimals
-from accord.gateway.rejections import EventInvalidError, FailureType
+from accord.gateway.json_decimals import DecimalOutOfRangeError, field_path, with_decimals
+from accord.gateway.rejections import EventInvalidError
+from accord.wire.error_codes import ErrorCode, FailureType
+from accord.wire.framing import FRAME_HEADER_BYTES, frame
+from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW, event_time_rules, identity_rule, uuid_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,33 +36,61 @@ class ValidEvent:
     event_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class EventClock:
+    """What the time rules judge an event by: its request's reception and sending, and the limits."""
+
+    received_at_ms: int
+    sent_at_ms: int
+    horizon: timedelta = DEFAULT_HORIZON
+    skew: timedelta = DEFAULT_SKEW
+
+
 def _schema_error(
-    code: str, message: str, field: str | None = None, event_id: str | None = None
+    code: ErrorCode, message: str, field: str | None = None, event_id: str | None = None
 ) -> EventInvalidError:
     return EventInvalidError(FailureType.SCHEMA_VIOLATION, code, message, field, event_id=event_id)
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+def envelope_facts(record: dict[str, Any], clock: EventClock) -> tuple[str, bytes | None]:
+    """The event id and user key held by the record's envelope, once it keeps the event rules.
 
-
-def _envelope_facts(record: dict[str, Any]) -> tuple[str, bytes | None]:
-    """The event id (checked to be a UUID) and user key held by the record's envelope."""
+    The rules are checked in Silver's order: event id, identity, event time.
+    """
     envelope = record.get("envelope")
     if not isinstance(envelope, dict) or envelope.get("event_id") is None:
-        raise _schema_error("missing_event_id", "every event needs envelope.event_id", "envelope.event_id")
-    event_id = envelope["event_id"]
-    if not isinstance(event_id, str) or _UUID.fullmatch(event_id) is None:
         raise _schema_error(
-            "invalid_uuid",
-            f"envelope.event_id must be a UUID; got {event_id!r}",
-            "envelope.event_id",
-            event_id if isinstance(event_id, str) else None,
+            ErrorCode.MISSING_EVENT_ID, "every event needs envelope.event_id", "envelope.event_id"
         )
-    user = envelope.get("user_id") or envelope.get("anonymous_id")
+    event_id = envelope["event_id"]
+    if not isinstance(event_id, str):
+        raise _schema_error(
+            ErrorCode.INVALID_UUID, f"envelope.event_id must be a UUID; got {event_id!r}", "envelope.event_id"
+        )
+    user_id, anonymous_id = _text(envelope.get("user_id")), _text(envelope.get("anonymous_id"))
+    event_time = envelope.get("event_time")
+    violation = (
+        uuid_rule(event_id)
+        or identity_rule(user_id, anonymous_id)
+        or (
+            event_time_rules(
+                event_time, clock.sent_at_ms, clock.received_at_ms, horizon=clock.horizon, skew=clock.skew
+            )
+            if isinstance(event_time, int)
+            else None
+        )
+    )
+    if violation is not None:
+        raise EventInvalidError.breaking(violation, event_id)
+    user = user_id or anonymous_id
     return event_id, user.encode() if user else None
 
 
-def decode_avro_event(framed: bytes, writer: WriterSchema) -> ValidEvent:
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def decode_avro_event(framed: bytes, writer: WriterSchema, clock: EventClock) -> ValidEvent:
     """Check that `framed` decodes completely with its writer schema; the bytes are kept as sent."""
     body = BytesIO(framed)
     body.seek(FRAME_HEADER_BYTES)
@@ -66,30 +98,33 @@ def decode_avro_event(framed: bytes, writer: WriterSchema) -> ValidEvent:
         record = fastavro.schemaless_reader(body, writer.checker, None)
     except (EOFError, ValueError, TypeError, IndexError, UnicodeDecodeError, OverflowError) as exc:
         raise _schema_error(
-            "undecodable_avro",
+            ErrorCode.UNDECODABLE_AVRO,
             f"the Avro body does not decode with schema id {writer.schema_id}: {exc or type(exc).__name__}",
         ) from exc
     if body.tell() != len(framed):
         raise _schema_error(
-            "trailing_bytes",
+            ErrorCode.TRAILING_BYTES,
             f"{len(framed) - body.tell()} bytes remain after decoding with schema id {writer.schema_id}",
         )
     if not isinstance(record, dict):
-        raise _schema_error("not_a_record", "an event's schema must be an Avro record")
-    event_id, key = _envelope_facts(record)
+        raise _schema_error(ErrorCode.NOT_A_RECORD, "an event's schema must be an Avro record")
+    event_id, key = envelope_facts(record, clock)
     return ValidEvent(framed, key, event_id)
 
 
-def encode_json_event(payload: Any, writer: WriterSchema) -> ValidEvent:
+def encode_json_event(payload: Any, writer: WriterSchema, clock: EventClock) -> ValidEvent:
     """Validate a JSON payload against the writer schema and encode it in Confluent framing."""
     if not isinstance(payload, dict):
-        raise _schema_error("wrong_type", "the payload must be a JSON object", "payload")
+        raise _schema_error(ErrorCode.WRONG_TYPE, "the payload must be a JSON object", "payload")
     envelope = payload.get("envelope")
     event_id = envelope.get("event_id") if isinstance(envelope, dict) else None
     if not isinstance(event_id, str):
         event_id = None
     if writer.has_decimals:
-        payload = with_decimals(payload, writer.parsed, writer.parsed["__named_schemas"])
+        try:
+            payload = with_decimals(payload, writer.parsed, writer.parsed["__named_schemas"])
+        except DecimalOutOfRangeError as exc:
+            raise EventInvalidError.breaking(exc.violation, event_id) from exc
     buffer = BytesIO()
     try:
         if not validate(payload, writer.parsed, raise_errors=False, strict=True):
@@ -98,7 +133,7 @@ def encode_json_event(payload: Any, writer: WriterSchema) -> ValidEvent:
     except (ValueError, TypeError, OverflowError, KeyError) as exc:
         field, rule, message = explain_invalid(payload, writer.parsed, writer.parsed["__named_schemas"])
         raise _schema_error(rule, message, field, event_id) from exc
-    record_id, key = _envelope_facts(payload)
+    record_id, key = envelope_facts(payload, clock)
     return ValidEvent(frame(writer.schema_id, buffer.getvalue()), key, record_id)
 
 
@@ -138,7 +173,7 @@ def _type_name(schema: Any) -> str:
 
 def explain_invalid(
     value: Any, schema: Any, named: dict[str, Any], path: str = ""
-) -> tuple[str | None, str, str]:
+) -> tuple[str | None, ErrorCode, str]:
     """The first (field path, rule, message) at which `value` breaks `schema`.
 
     fastavro's own errors name the record type rather than the path from the payload's root,
@@ -146,13 +181,13 @@ def explain_invalid(
     """
     problem = _first_problem(value, schema, named, path)
     if problem is None:
-        return None, "invalid_value", "the payload does not encode with the registered schema"
+        return None, ErrorCode.INVALID_VALUE, "the payload does not encode with the registered schema"
     return problem
 
 
 def _first_problem(
     value: Any, schema: Any, named: dict[str, Any], path: str
-) -> tuple[str | None, str, str] | None:
+) -> tuple[str | None, ErrorCode, str] | None:
     where = path or None
     if isinstance(schema, str) and schema in named:
         schema = named[schema]
@@ -161,41 +196,49 @@ def _first_problem(
             return None
         return (
             where,
-            "wrong_type",
+            ErrorCode.WRONG_TYPE,
             f"{path or 'payload'} is {_json_type(value)}; expected {_type_name(schema)}",
         )
     kind = schema if isinstance(schema, str) else schema["type"]
     if isinstance(schema, dict) and schema.get("logicalType") == "decimal":
         if isinstance(value, Decimal):
             return None
-        return where, "invalid_decimal", f'{path} must be a decimal number as a string, e.g. "12.50"'
+        return where, ErrorCode.INVALID_DECIMAL, f'{path} must be a decimal number as a string, e.g. "12.50"'
     if kind == "record":
         if not isinstance(value, dict):
-            return where, "wrong_type", f"{path or 'payload'} is {_json_type(value)}; expected an object"
+            return (
+                where,
+                ErrorCode.WRONG_TYPE,
+                f"{path or 'payload'} is {_json_type(value)}; expected an object",
+            )
         names = {f["name"] for f in schema["fields"]}
         for extra in sorted(set(value) - names):
             return (
-                _join(path, extra),
-                "unknown_field",
-                f"{_join(path, extra)} is not a field of {schema['name']}",
+                field_path(path, extra),
+                ErrorCode.UNKNOWN_FIELD,
+                f"{field_path(path, extra)} is not a field of {schema['name']}",
             )
         for field_ in schema["fields"]:
-            field_path = _join(path, field_["name"])
+            inner = field_path(path, field_["name"])
             if field_["name"] not in value:
                 if "default" in field_:
                     continue
-                return field_path, "missing_field", f"{field_path} is required"
-            problem = _first_problem(value[field_["name"]], field_["type"], named, field_path)
+                return inner, ErrorCode.MISSING_FIELD, f"{inner} is required"
+            problem = _first_problem(value[field_["name"]], field_["type"], named, inner)
             if problem is not None:
                 return problem
         return None
     if kind == "enum":
         if value in schema["symbols"]:
             return None
-        return where, "not_in_enum", f"{path} must be one of {', '.join(schema['symbols'])}; got {value!r}"
+        return (
+            where,
+            ErrorCode.NOT_IN_ENUM,
+            f"{path} must be one of {', '.join(schema['symbols'])}; got {value!r}",
+        )
     if kind == "array":
         if not isinstance(value, list):
-            return where, "wrong_type", f"{path} is {_json_type(value)}; expected an array"
+            return where, ErrorCode.WRONG_TYPE, f"{path} is {_json_type(value)}; expected an array"
         for index, item in enumerate(value):
             problem = _first_problem(item, schema["items"], named, f"{path}[{index}]")
             if problem is not None:
@@ -203,9 +246,9 @@ def _first_problem(
         return None
     if kind == "map":
         if not isinstance(value, dict):
-            return where, "wrong_type", f"{path} is {_json_type(value)}; expected an object"
+            return where, ErrorCode.WRONG_TYPE, f"{path} is {_json_type(value)}; expected an object"
         for map_key, item in value.items():
-            problem = _first_problem(item, schema["values"], named, _join(path, map_key))
+            problem = _first_problem(item, schema["values"], named, field_path(path, map_key))
             if problem is not None:
                 return problem
         return None
@@ -213,14 +256,10 @@ def _first_problem(
         size = schema["size"]
         if isinstance(value, bytes | bytearray) and len(value) == size:
             return None
-        return where, "wrong_type", f"{path} must be {size} bytes"
+        return where, ErrorCode.WRONG_TYPE, f"{path} must be {size} bytes"
     check = _PRIMITIVE_CHECKS.get(kind)
     if check is not None and not check(value):
         if kind in ("int", "long") and isinstance(value, int) and not isinstance(value, bool):
-            return where, "out_of_range", f"{path} = {value} does not fit an Avro {kind}"
-        return where, "wrong_type", f"{path} is {_json_type(value)}; expected {kind}"
+            return where, ErrorCode.OUT_OF_RANGE, f"{path} = {value} does not fit an Avro {kind}"
+        return where, ErrorCode.WRONG_TYPE, f"{path} is {_json_type(value)}; expected {kind}"
     return None
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name

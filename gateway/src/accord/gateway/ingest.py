@@ -21,13 +21,16 @@ from accord.gateway.catalog import SchemaCatalog, WriterSchema
 from accord.gateway.counts import HourlyCounts
 from accord.gateway.dedup import RecentEventIds
 from accord.gateway.errors import BadRequestError, ForbiddenError, PayloadTooLargeError
-from accord.gateway.events import ValidEvent, decode_avro_event, encode_json_event
-from accord.gateway.framing import schema_id_of, split_batch
+from accord.gateway.events import EventClock, ValidEvent, decode_avro_event, encode_json_event
 from accord.gateway.metrics import GatewayMetrics
 from accord.gateway.publisher import DeliveryTracker, Headers, Publisher, Record
 from accord.gateway.ratelimit import RateLimiter
-from accord.gateway.rejections import EventInvalidError, FailureType, Rejection
+from accord.gateway.rejections import EventInvalidError, Rejection
 from accord.gateway.settings import GatewaySettings
+from accord.wire import headers
+from accord.wire.error_codes import ErrorCode, FailureType
+from accord.wire.framing import FramingError, schema_id_of, split_batch
+from accord.wire.naming import subject_prefix
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class _Batch:
     key: WriteKey
     received_at_s: float
     sent_at_ms: int
+    clock: EventClock
     valid: list[ValidEvent] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     duplicates: int = 0
@@ -83,14 +87,14 @@ class Gateway:
         self.counts = HourlyCounts()
         self._limiter = RateLimiter(settings.rate_limit_events_per_s, settings.rate_limit_burst)
         self._recent = RecentEventIds(settings.dedup_window_s, settings.dedup_max_ids)
-        self._subject_prefix = f"{settings.events_topic}-"
+        self._subject_prefix = subject_prefix(settings.events_topic)
 
     def _admit(self, key: WriteKey, events: int, now: float) -> None:
         if events == 0:
-            raise BadRequestError("empty_batch", "the batch holds no events")
+            raise BadRequestError(ErrorCode.EMPTY_BATCH, "the batch holds no events")
         if events > self.settings.max_batch_events:
             raise PayloadTooLargeError(
-                "too_many_events",
+                ErrorCode.TOO_MANY_EVENTS,
                 f"the batch holds {events} events; at most {self.settings.max_batch_events} are allowed",
             )
         self._limiter.take(key.key_id, events, now)
@@ -101,7 +105,7 @@ class Gateway:
         """Check and produce an Avro batch body (length-prefixed framed events)."""
         framed_events, truncated_tail = split_batch(body)
         self._admit(key, len(framed_events) + (truncated_tail is not None), received_at_s)
-        batch = _Batch(key, received_at_s, sent_at_ms)
+        batch = self._batch(key, received_at_s, sent_at_ms)
         max_event_bytes = self.settings.max_event_bytes
         catalog = self.catalog
         for index, framed in enumerate(framed_events):
@@ -110,11 +114,11 @@ class Gateway:
             try:
                 if len(framed) > max_event_bytes:
                     raise _too_large(len(framed), max_event_bytes)
-                schema_id = schema_id_of(framed)
+                schema_id = framed_schema_id(framed)
                 writer = catalog.cached(schema_id) or await catalog.writer(schema_id)
                 if writer.subject_for(key) is None:
                     await self._authorize(key, writer)
-                event = decode_avro_event(framed, writer)
+                event = decode_avro_event(framed, writer, batch.clock)
             except EventInvalidError as error:
                 subject = writer.claimed_subject(self.settings.events_topic) if writer else None
                 batch.rejections.append(
@@ -125,7 +129,7 @@ class Gateway:
         if truncated_tail is not None:
             truncated = EventInvalidError(
                 FailureType.FORMAT_VIOLATION,
-                "truncated_event",
+                ErrorCode.TRUNCATED_EVENT,
                 f"the body ends inside event {len(framed_events)}: its 4-byte length prefix announces more "
                 f"bytes than the {len(truncated_tail)} left",
             )
@@ -138,9 +142,11 @@ class Gateway:
         """Check, encode and produce the `events` of a JSON batch document."""
         events = document.get("events") if isinstance(document, dict) else None
         if not isinstance(events, list):
-            raise BadRequestError("invalid_batch", "the body must be an object with an 'events' array")
+            raise BadRequestError(
+                ErrorCode.INVALID_BATCH, "the body must be an object with an 'events' array"
+            )
         self._admit(key, len(events), received_at_s)
-        batch = _Batch(key, received_at_s, sent_at_ms)
+        batch = self._batch(key, received_at_s, sent_at_ms)
         for index, item in enumerate(events):
             subject: str | None = None
             schema_id: int | None = None
@@ -150,7 +156,7 @@ class Gateway:
                     raise _unauthorized(key, subject)
                 writer, _ = await self.catalog.for_subject(subject, version)
                 schema_id = writer.schema_id
-                event = encode_json_event(payload, writer)
+                event = encode_json_event(payload, writer, batch.clock)
                 if len(event.value) > self.settings.max_event_bytes:
                     raise _too_large(len(event.value), self.settings.max_event_bytes)
             except EventInvalidError as error:
@@ -169,21 +175,30 @@ class Gateway:
 
     def _json_item(self, item: object) -> tuple[str, int | None, object]:
         if not isinstance(item, dict):
-            raise _format_error("invalid_event", "each event must be an object with 'schema' and 'payload'")
+            raise _format_error(
+                ErrorCode.INVALID_EVENT, "each event must be an object with 'schema' and 'payload'"
+            )
         name, version = item.get("schema"), item.get("version")
         if not isinstance(name, str) or not name:
             raise _format_error(
-                "missing_schema", "'schema' must name a subject or record full name", "schema"
+                ErrorCode.MISSING_SCHEMA, "'schema' must name a subject or record full name", "schema"
             )
         if version is not None and (
             not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION
         ):
             raise _format_error(
-                "invalid_version", f"'version' must be an integer from 1 to {MAX_VERSION}", "version"
+                ErrorCode.INVALID_VERSION, f"'version' must be an integer from 1 to {MAX_VERSION}", "version"
             )
         if "payload" not in item:
-            raise _format_error("missing_payload", "'payload' holds the event's fields", "payload")
+            raise _format_error(ErrorCode.MISSING_PAYLOAD, "'payload' holds the event's fields", "payload")
         return self.subject_of(name), version, item["payload"]
+
+    def _batch(self, key: WriteKey, received_at_s: float, sent_at_ms: int) -> _Batch:
+        settings = self.settings
+        clock = EventClock(
+            int(received_at_s * 1000), sent_at_ms, settings.event_time_horizon, settings.event_time_skew
+        )
+        return _Batch(key, received_at_s, sent_at_ms, clock)
 
     async def _authorize(self, key: WriteKey, writer: WriterSchema) -> None:
         """Refuse `writer` for `key` unless a fresh look at its subjects allows it."""
@@ -201,16 +216,17 @@ class Gateway:
 
     async def _deliver(self, batch: _Batch) -> BatchOutcome:
         settings = self.settings
-        received_at_ms = int(batch.received_at_s * 1000)
+        received_at_ms = batch.clock.received_at_ms
         key_id = batch.key.key_id
-        shared: Headers = [
-            ("accord.received_at", str(received_at_ms).encode()),
-            ("accord.sent_at", str(batch.sent_at_ms).encode()),
-            ("accord.key_id", key_id.encode()),
-        ]
+        shared = shared_headers(received_at_ms, batch.sent_at_ms, key_id)
         events_topic = settings.events_topic
         records: list[Record] = [
-            (events_topic, event.key, event.value, [*shared, ("accord.event_id", event.event_id.encode())])
+            (
+                events_topic,
+                event.key,
+                event.value,
+                [*shared, (headers.EVENT_ID, headers.encode_text(event.event_id))],
+            )
             for event in batch.valid
         ]
         records.extend(
@@ -233,7 +249,7 @@ class Gateway:
         if outcome.status == 422 and all(
             r.failure_type is FailureType.UNAUTHORIZED_SUBJECT for r in outcome.rejections
         ):
-            raise ForbiddenError("unauthorized_subject", outcome.rejections[0].message)
+            raise ForbiddenError(ErrorCode.UNAUTHORIZED_SUBJECT, outcome.rejections[0].message)
         return outcome
 
     def _count(self, batch: _Batch, outcome: BatchOutcome) -> None:
@@ -256,14 +272,31 @@ class Gateway:
             )
 
 
-def _format_error(code: str, message: str, field: str | None = None) -> EventInvalidError:
+def shared_headers(received_at_ms: int, sent_at_ms: int, key_id: str) -> Headers:
+    """The Kafka headers every record of a request carries (the event's id is added per event)."""
+    return [
+        (headers.RECEIVED_AT, headers.encode_millis(received_at_ms)),
+        (headers.SENT_AT, headers.encode_millis(sent_at_ms)),
+        (headers.KEY_ID, headers.encode_text(key_id)),
+    ]
+
+
+def framed_schema_id(framed: bytes) -> int:
+    """The schema id of a framed event; a format violation when the framing is wrong."""
+    try:
+        return schema_id_of(framed)
+    except FramingError as exc:
+        raise EventInvalidError(FailureType.FORMAT_VIOLATION, exc.code, exc.message) from exc
+
+
+def _format_error(code: ErrorCode, message: str, field: str | None = None) -> EventInvalidError:
     return EventInvalidError(FailureType.FORMAT_VIOLATION, code, message, field)
 
 
 def _too_large(size: int, limit: int) -> EventInvalidError:
     return EventInvalidError(
         FailureType.SIZE_VIOLATION,
-        "event_too_large",
+        ErrorCode.EVENT_TOO_LARGE,
         f"the event is {size} bytes; the limit is {limit} bytes",
     )
 
@@ -271,7 +304,7 @@ def _too_large(size: int, limit: int) -> EventInvalidError:
 def _unauthorized(key: WriteKey, subject: str) -> EventInvalidError:
     return EventInvalidError(
         FailureType.UNAUTHORIZED_SUBJECT,
-        "unauthorized_subject",
+        ErrorCode.UNAUTHORIZED_SUBJECT,
         f"write key {key.key_id!r} may not send subject {subject!r}",
         "schema",
     )

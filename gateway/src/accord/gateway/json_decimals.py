@@ -10,6 +10,16 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from accord.wire.rules import Violation, decimal_rule
+
+
+class DecimalOutOfRangeError(ValueError):
+    """A decimal does not fit its schema's precision and scale (found before any arithmetic on it)."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.message)
+        self.violation = violation
+
 
 def has_decimals(schema: Any, named: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
     """True when a decimal logical type occurs anywhere in the parsed `schema`."""
@@ -30,32 +40,46 @@ def has_decimals(schema: Any, named: dict[str, Any], seen: frozenset[str] = froz
     return False
 
 
-def with_decimals(value: Any, schema: Any, named: dict[str, Any]) -> Any:
+def with_decimals(value: Any, schema: Any, named: dict[str, Any], path: str = "") -> Any:
     """`value` with every string or number at a decimal position of `schema` made a `Decimal`.
 
-    Values that are not decimal text are left as they are, so validation names them.
+    Values that are not decimal text are left as they are, so validation names them; a decimal
+    that does not fit its precision and scale raises `DecimalOutOfRangeError` (the encoder would
+    otherwise spend time exponential in its exponent).
     """
     if isinstance(schema, str):
-        return with_decimals(value, named[schema], named) if schema in named else value
+        return with_decimals(value, named[schema], named, path) if schema in named else value
     if isinstance(schema, list):
         for branch in schema:
-            converted = with_decimals(value, branch, named)
+            converted = with_decimals(value, branch, named, path)
             if converted is not value:
                 return converted
         return value
     if schema.get("logicalType") == "decimal":
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             try:
-                return Decimal(str(value))
+                number = Decimal(str(value))
             except InvalidOperation:
                 return value
+            violation = decimal_rule(number, schema["precision"], schema.get("scale", 0), path)
+            if violation is not None:
+                raise DecimalOutOfRangeError(violation)
+            return number
         return value
     kind = schema["type"]
     if kind == "record" and isinstance(value, dict):
         fields = {f["name"]: f["type"] for f in schema["fields"]}
-        return {k: with_decimals(v, fields[k], named) if k in fields else v for k, v in value.items()}
+        return {
+            k: with_decimals(v, fields[k], named, field_path(path, k)) if k in fields else v
+            for k, v in value.items()
+        }
     if kind == "array" and isinstance(value, list):
-        return [with_decimals(item, schema["items"], named) for item in value]
+        return [with_decimals(item, schema["items"], named, f"{path}[{i}]") for i, item in enumerate(value)]
     if kind == "map" and isinstance(value, dict):
-        return {k: with_decimals(v, schema["values"], named) for k, v in value.items()}
+        return {k: with_decimals(v, schema["values"], named, field_path(path, k)) for k, v in value.items()}
     return value
+
+
+def field_path(path: str, name: str) -> str:
+    """The path of field `name` inside the value at `path` (`purchase.amount`)."""
+    return f"{path}.{name}" if path else name

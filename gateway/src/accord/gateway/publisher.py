@@ -16,6 +16,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from accord.gateway.errors import UnavailableError
+from accord.wire.error_codes import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,14 @@ class DeliveryTracker:
                 await asyncio.wait_for(asyncio.shield(self._future), timeout_s)
             except TimeoutError:
                 raise UnavailableError(
-                    "kafka_unavailable",
+                    ErrorCode.KAFKA_UNAVAILABLE,
                     f"Kafka did not acknowledge the events within {timeout_s:g}s; nothing of this request "
                     "is reported as accepted, retry later",
                     retry_after_s=retry_after_s,
                 ) from None
         if self.error is not None:
             raise UnavailableError(
-                "kafka_unavailable",
+                ErrorCode.KAFKA_UNAVAILABLE,
                 f"Kafka refused the events ({self.error.str()}); "
                 "nothing of this request is reported as accepted",
                 retry_after_s=retry_after_s,
@@ -111,13 +112,13 @@ class Publisher:
                 produce(topic, value, key, on_delivery=callback, headers=headers)
             except BufferError:
                 raise UnavailableError(
-                    "kafka_queue_full",
+                    ErrorCode.KAFKA_QUEUE_FULL,
                     "the gateway's Kafka queue is full; nothing of this request is reported as accepted",
                     retry_after_s=retry_after_s,
                 ) from None
             except KafkaException as exc:
                 raise UnavailableError(
-                    "kafka_unavailable", f"Kafka refused a record: {exc}", retry_after_s=retry_after_s
+                    ErrorCode.KAFKA_UNAVAILABLE, f"Kafka refused a record: {exc}", retry_after_s=retry_after_s
                 ) from exc
 
     def reachable(self, timeout_s: float = 2.0) -> bool:

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from accord.gateway.errors import RateLimitedError
+from accord.wire.error_codes import ErrorCode
 
 
 @dataclass
@@ -34,7 +35,7 @@ class RateLimiter:
             return
         wait_s = max(1, math.ceil((min(events, self._burst) - bucket.tokens) / self._rate))
         raise RateLimitedError(
-            "rate_limited",
+            ErrorCode.RATE_LIMITED,
             f"write key {key_id!r} may send {self._rate:g} events/s (bursts of {self._burst}); "
             f"retry in {wait_s}s",
             retry_after_s=wait_s,

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-
-class FailureType(StrEnum):
-    """The failure types of dead-letter records (the wire contract's taxonomy)."""
-
-    FORMAT_VIOLATION = "format_violation"
-    SCHEMA_VIOLATION = "schema_violation"
-    SIZE_VIOLATION = "size_violation"
-    UNKNOWN_SCHEMA = "unknown_schema"
-    UNAUTHORIZED_SUBJECT = "unauthorized_subject"
-
+from accord.wire.error_codes import ErrorCode, FailureType
+from accord.wire.rules import Violation
 
 # A failure can be re-driven when fixing something outside the event (registering its schema,
 # granting the key a subject, relaxing a rule) makes the original bytes acceptable; bytes that
@@ -38,7 +29,7 @@ class EventInvalidError(Exception):
     def __init__(
         self,
         failure_type: FailureType,
-        code: str,
+        code: ErrorCode,
         message: str,
         field: str | None = None,
         *,
@@ -51,6 +42,17 @@ class EventInvalidError(Exception):
         self.field = field
         self.event_id = event_id
 
+    @classmethod
+    def breaking(cls, violation: Violation, event_id: str | None = None) -> EventInvalidError:
+        """The refusal of an event that breaks one of the shared event rules."""
+        return cls(
+            FailureType.SCHEMA_VIOLATION,
+            violation.code,
+            violation.message,
+            violation.field,
+            event_id=event_id,
+        )
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -58,7 +60,7 @@ class Rejection:
 
     index: int
     failure_type: FailureType
-    code: str
+    code: ErrorCode
     message: str
     field: str | None
     original: bytes

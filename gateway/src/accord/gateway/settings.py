@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
+from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
 
 
 class GatewaySettings(BaseSettings):
@@ -13,7 +17,8 @@ class GatewaySettings(BaseSettings):
 
     Gateway-specific fields use the prefix `ACCORD_GATEWAY_` (e.g. `ACCORD_GATEWAY_PORT`); the
     names shared by the whole platform keep theirs (`ACCORD_KAFKA_BOOTSTRAP`, `ACCORD_REGISTRY_URL`,
-    `ACCORD_EVENTS_TOPIC`, `ACCORD_DEADLETTER_TOPIC`).
+    `ACCORD_EVENTS_TOPIC`, `ACCORD_DEADLETTER_TOPIC`, and Silver's `ACCORD_EVENT_TIME_HORIZON` and
+    `ACCORD_EVENT_TIME_SKEW`, so that the gateway accepts only events Silver keeps).
     """
 
     model_config = SettingsConfigDict(env_prefix="ACCORD_GATEWAY_", extra="ignore", populate_by_name=True)
@@ -22,10 +27,17 @@ class GatewaySettings(BaseSettings):
     port: int = 8080
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias="ACCORD_KAFKA_BOOTSTRAP")
     registry_url: str = Field(default="http://127.0.0.1:8081", validation_alias="ACCORD_REGISTRY_URL")
-    events_topic: str = Field(default="events", validation_alias="ACCORD_EVENTS_TOPIC")
-    deadletter_topic: str = Field(
-        default="events.deadletter",
-        validation_alias="ACCORD_DEADLETTER_TOPIC",
+    events_topic: str = Field(default=EVENTS_TOPIC, validation_alias="ACCORD_EVENTS_TOPIC")
+    deadletter_topic: str = Field(default=DEADLETTER_TOPIC, validation_alias="ACCORD_DEADLETTER_TOPIC")
+    event_time_horizon: timedelta = Field(
+        default=DEFAULT_HORIZON,
+        validation_alias="ACCORD_EVENT_TIME_HORIZON",
+        description="how long before its reception an event may have happened (skew-corrected)",
+    )
+    event_time_skew: timedelta = Field(
+        default=DEFAULT_SKEW,
+        validation_alias="ACCORD_EVENT_TIME_SKEW",
+        description="how far after its reception a skew-corrected event time may be",
     )
     write_keys_file: Path | None = Field(
         default=None,

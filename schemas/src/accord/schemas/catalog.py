@@ -21,6 +21,7 @@ from accord.registry.compatibility import InvalidSchemaError, parse_schema
 from accord.schemas.errors import SchemaFilesError
 from accord.schemas.findings import Finding
 from accord.schemas.names import NAMED_KINDS, walk_names
+from accord.wire.naming import EVENTS_TOPIC, event_subject
 
 EVENTS_NAMESPACE = "accord.events"
 SCHEMA_SUFFIX = ".avsc"
@@ -68,7 +69,7 @@ class SchemaFile:
 class Catalog:
     """A validated set of schema files, in dependency order (referenced types first)."""
 
-    def __init__(self, files: Iterable[SchemaFile], topic: str = "events") -> None:
+    def __init__(self, files: Iterable[SchemaFile], topic: str = EVENTS_TOPIC) -> None:
         self.files = tuple(files)
         self.topic = topic
         self._by_name = {file.full_name: file for file in self.files}
@@ -102,7 +103,7 @@ class Catalog:
 
     def subject(self, file: SchemaFile) -> str:
         """The registry subject of `file` (TopicRecordNameStrategy for events)."""
-        return f"{self.topic}-{file.full_name}" if file.is_event else file.full_name
+        return event_subject(file.full_name, self.topic) if file.is_event else file.full_name
 
     def self_contained(self, file: SchemaFile) -> dict[str, Any]:
         """`file`'s schema with every referenced type defined inline at its first use."""
@@ -127,7 +128,7 @@ def read_schema_texts(root: Path) -> dict[str, str]:
     }
 
 
-def load_catalog(root: Path, topic: str = "events") -> Catalog:
+def load_catalog(root: Path, topic: str = EVENTS_TOPIC) -> Catalog:
     """Load and validate every `.avsc` file below `root`.
 
     Raises `SchemaFilesError` with every problem found (bad JSON, not a named type, duplicate
@@ -140,7 +141,7 @@ def load_catalog(root: Path, topic: str = "events") -> Catalog:
 
 
 def load_texts(
-    texts: Mapping[str, str], topic: str = "events", shown_as: Callable[[str], str] = str
+    texts: Mapping[str, str], topic: str = EVENTS_TOPIC, shown_as: Callable[[str], str] = str
 ) -> Catalog:
     """Load schema files given as {path relative to the root: text}; see `load_catalog`."""
     findings: list[Finding] = []

@@ -18,7 +18,6 @@ The output goes through `ruff format`, so what is committed is exactly what `--c
 from __future__ import annotations
 
 import keyword
-import re
 import subprocess
 import textwrap
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 from accord.schemas.catalog import Catalog, SchemaFile
 from accord.schemas.errors import SchemaToolError
 from accord.schemas.names import NAMED_KINDS, full_name, own_namespace
+from accord.wire.naming import event_type_of
 
 PACKAGE = "accord.sdk.events"
 ACCORD_DEFAULT = "accord.default"
@@ -69,8 +69,8 @@ class CodegenError(SchemaToolError):
 
 
 def module_name(file: SchemaFile) -> str:
-    """The generated module of a file: its type's name in snake_case (`PageView` -> `page_view`)."""
-    return _snake(file.name)
+    """The generated module of a file: its type's name as an event type (`PageView` -> `page_view`)."""
+    return event_type_of(file.name)
 
 
 def attribute_name(avro_name: str) -> str:
@@ -118,7 +118,7 @@ class _Module:
         when another file defines it."""
         qualname = self.qualname(name)
         if "." not in qualname and name not in self.file.defines:
-            self.need(f"{PACKAGE}.{_snake(qualname)}", qualname)
+            self.need(f"{PACKAGE}.{event_type_of(qualname)}", qualname)
         return qualname
 
     def import_lines(self) -> list[str]:
@@ -337,10 +337,6 @@ def _named_type(module: _Module, name: str, kind: str | None) -> _PyType:
     return _PyType(
         qualname, lambda value: f"{value}.to_avro()", lambda value: f"{qualname}.from_avro({value})"
     )
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _array_type(module: _Module, items: Any, namespace: str | None) -> _PyType:

@@ -30,6 +30,7 @@ from accord.schemas.catalog import Catalog, SchemaFile, load_catalog
 from accord.schemas.errors import SchemaFilesError
 from accord.schemas.findings import Finding
 from accord.schemas.names import NAMED_KINDS, join_place
+from accord.wire.naming import EVENTS_TOPIC
 
 ENVELOPE_TYPE = "accord.common.Envelope"
 ACCORD_DEFAULT = "accord.default"
@@ -43,7 +44,7 @@ _MONEY_WORDS = frozenset(
 _ACCORD_DEFAULTS = {"uuid7": ("string", "uuid"), "now": ("long", "timestamp-millis")}
 
 
-def lint_directory(root: Path, topic: str = "events") -> list[Finding]:
+def lint_directory(root: Path, topic: str = EVENTS_TOPIC) -> list[Finding]:
     """Every rule violation of the `.avsc` files below `root`, load problems included."""
     try:
         catalog = load_catalog(root, topic)

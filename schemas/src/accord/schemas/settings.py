@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.wire.naming import EVENTS_TOPIC
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # A wheel carries the contracts inside the package; an editable install reads them from the checkout.
 _SOURCE_ROOT = _PACKAGE_DIR if (_PACKAGE_DIR / "avro").is_dir() else _PACKAGE_DIR.parents[2]
@@ -33,4 +35,4 @@ class SchemasSettings(BaseSettings):
         description="where `codegen` writes the generated event classes",
     )
     registry_url: str = "http://127.0.0.1:8081"
-    events_topic: str = "events"
+    events_topic: str = EVENTS_TOPIC

@@ -125,13 +125,3 @@ def _build(cls: type) -> EventCodec:
         guard=compile_guard(schema),
         diagnosis=compile_diagnosis(schema),
     )
-
-
-def frame(schema_id: int, body: bytes) -> bytes:
-    """`body` in Confluent framing: magic byte 0, 4-byte big-endian schema id, Avro binary."""
-    return b"\x00" + schema_id.to_bytes(4, "big") + body
-
-
-def length_prefixed(framed: list[bytes]) -> bytes:
-    """An Avro batch body: each framed event preceded by its 4-byte big-endian length."""
-    return b"".join(len(event).to_bytes(4, "big") + event for event in framed)

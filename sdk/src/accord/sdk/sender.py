@@ -10,26 +10,23 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from accord.sdk.codec import frame, length_prefixed
 from accord.sdk.config import ClientConfig
 from accord.sdk.counters import Tally
 from accord.sdk.queue import EventQueue, Pending
 from accord.sdk.rejections import RejectedCallback, RejectedEvent
 from accord.sdk.transport import (
-    AVRO_BATCH,
-    JSON_BATCH,
     BatchAnswer,
     GatewayTransport,
     RequestRefusedError,
     RetryableError,
     rfc3339_now,
 )
+from accord.wire.error_codes import ErrorCode
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE, JSON_MEDIA_TYPE, batch_body, frame
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-SCHEMA_NOT_REGISTERED = "schema_not_registered"
 
 
 class _GaveUpError(Exception):
@@ -119,7 +116,7 @@ class Sender:
                 continue
             if schema_id is None:
                 refusals[codec.subject] = (
-                    SCHEMA_NOT_REGISTERED,
+                    ErrorCode.SCHEMA_NOT_REGISTERED,
                     f"no registered version of {codec.subject} matches this client's schema",
                 )
                 continue
@@ -133,7 +130,7 @@ class Sender:
 
     def _body(self, batch: list[Pending]) -> Callable[[str], bytes]:
         if self._config.mode == "avro":
-            body = length_prefixed([frame(self._schema_ids[p.codec.subject], p.payload) for p in batch])
+            body = batch_body([frame(self._schema_ids[p.codec.subject], p.payload) for p in batch])
             return lambda _sent_at: body
         events = b",".join(
             b'{"schema":' + json.dumps(p.codec.subject).encode() + b',"payload":' + p.payload + b"}"
@@ -143,7 +140,7 @@ class Sender:
 
     def _send(self, batch: list[Pending]) -> None:
         body_at = self._body(batch)
-        content_type = AVRO_BATCH if self._config.mode == "avro" else JSON_BATCH
+        content_type = AVRO_BATCH_MEDIA_TYPE if self._config.mode == "avro" else JSON_MEDIA_TYPE
 
         def post() -> BatchAnswer:
             sent_at = rfc3339_now()

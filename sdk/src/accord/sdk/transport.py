@@ -13,8 +13,6 @@ import httpx
 
 logger = logging.getLogger(__name__)
 
-AVRO_BATCH = "application/vnd.accord.avro-batch"
-JSON_BATCH = "application/json"
 _RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from accord.streaming.framing import RECEIVED_AT_HEADER, header_epoch_millis, schema_id
+from accord.streaming.framing import header_epoch_millis, schema_id
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
+from accord.wire.headers import RECEIVED_AT as RECEIVED_AT_HEADER
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -12,9 +12,10 @@ from datetime import timedelta
 from functools import reduce
 from typing import TYPE_CHECKING
 
-from accord.streaming.framing import SENT_AT_HEADER, avro_payload, header_epoch_millis
+from accord.streaming.framing import avro_payload, header_epoch_millis
 from accord.streaming.rules import event_rules, first_broken
 from accord.streaming.schemas import ENVELOPE_FIELD, BatchSchemas, WriterSchema
+from accord.wire.headers import SENT_AT as SENT_AT_HEADER
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

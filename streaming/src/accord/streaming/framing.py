@@ -1,5 +1,6 @@
 """Column expressions for the wire contract of the `events` topic: Confluent framing and headers.
 
+The contract itself (header names, frame layout) is `accord.wire`; these read it in Spark.
 Spark runs with ANSI mode on, so every parse of untrusted bytes uses a `try_` form and yields
 null instead of failing the whole micro-batch.
 """
@@ -8,15 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from accord.wire.framing import FRAME_HEADER_BYTES, MAGIC_BYTE, SCHEMA_ID_BYTES
+
 if TYPE_CHECKING:
     from pyspark.sql import Column
-
-RECEIVED_AT_HEADER = "accord.received_at"
-SENT_AT_HEADER = "accord.sent_at"
-KEY_ID_HEADER = "accord.key_id"
-EVENT_ID_HEADER = "accord.event_id"
-
-FRAME_HEADER_BYTES = 5
 
 
 def schema_id(value: str = "value") -> Column:
@@ -27,8 +23,9 @@ def schema_id(value: str = "value") -> Column:
     from pyspark.sql import functions as sf
 
     return sf.expr(
-        f"CASE WHEN length({value}) >= {FRAME_HEADER_BYTES} AND substring({value}, 1, 1) = X'00' "
-        f"THEN CAST(conv(hex(substring({value}, 2, 4)), 16, 10) AS INT) END"
+        f"CASE WHEN length({value}) >= {FRAME_HEADER_BYTES} "
+        f"AND substring({value}, 1, 1) = X'{MAGIC_BYTE:02X}' "
+        f"THEN CAST(conv(hex(substring({value}, 2, {SCHEMA_ID_BYTES})), 16, 10) AS INT) END"
     )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from accord.streaming.errors import SchemaLookupError
+from accord.wire.naming import event_subject, event_type_of, full_name_of
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,6 @@ class SchemaSource(Protocol):
 
 class UnknownSchemaError(Exception):
     """The registry has no schema under an id found in the framing."""
-
-
-def event_type_of(record_name: str) -> str:
-    """The snake_case event type of a record name: `PageView` → `page_view`."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", record_name).lower()
-
-
-def full_name(schema: dict[str, Any]) -> str:
-    """The record's full name, `namespace.name`."""
-    name = str(schema["name"])
-    namespace = schema.get("namespace")
-    return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +95,7 @@ class SchemaCatalog:
                     f"schema {schema_id} is not an event record with an `{ENVELOPE_FIELD}` field"
                 )
                 continue
-            subject = f"{self._topic}-{full_name(writer)}"
+            subject = event_subject(full_name_of(writer), self._topic)
             if subject not in readers:
                 # a writer registered under another naming strategy is read with its own schema
                 latest = self._source.latest_id(subject)

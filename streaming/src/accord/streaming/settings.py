@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
+from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
+
 
 class StreamingSettings(BaseSettings):
     """Where the lake lives, what the jobs read, and how they treat time.
@@ -24,9 +27,9 @@ class StreamingSettings(BaseSettings):
     state_dir: Path = Field(default=Path(".run"), description="progress files read by `accord status`")
     cache_dir: Path = Field(default=Path(".cache"), description="jars resolved by Maven")
     kafka_bootstrap: str = "127.0.0.1:9092"
-    events_topic: str = "events"
+    events_topic: str = EVENTS_TOPIC
     registry_url: str = "http://127.0.0.1:8081"
-    deadletter_topic: str = "events.deadletter"
+    deadletter_topic: str = DEADLETTER_TOPIC
     gateway_url: str = Field(
         default="http://127.0.0.1:8080", description="where the ledger reads `/v1/stats`"
     )
@@ -53,10 +56,10 @@ class StreamingSettings(BaseSettings):
         default=timedelta(hours=1), description="events older than the latest seen minus this are late"
     )
     event_time_horizon: timedelta = Field(
-        default=timedelta(days=30), description="how long before its reception an event may have happened"
+        default=DEFAULT_HORIZON, description="how long before its reception an event may have happened"
     )
     event_time_skew: timedelta = Field(
-        default=timedelta(minutes=10), description="how far after its reception an event time may be"
+        default=DEFAULT_SKEW, description="how far after its reception an event time may be"
     )
 
     s3_endpoint: str | None = Field(

@@ -20,6 +20,7 @@ import pytest
 
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
+from accord.wire import headers
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -231,6 +232,9 @@ def produce_raw(bootstrap: str, topic: str, values: list[bytes], received_at_ms:
     producer = Producer({"bootstrap.servers": bootstrap})
     for value in values:
         producer.produce(
-            topic, key=b"raw", value=value, headers=[("accord.received_at", str(received_at_ms))]
+            topic,
+            key=b"raw",
+            value=value,
+            headers=[(headers.RECEIVED_AT, headers.encode_millis(received_at_ms))],
         )
     assert producer.flush(10) == 0

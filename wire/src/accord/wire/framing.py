@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.wire.error_codes import ErrorCode
+
 MAGIC_BYTE = 0
 """First byte of a Confluent-framed value."""
 SCHEMA_ID_BYTES = 4
@@ -21,7 +23,7 @@ JSON_MEDIA_TYPE = "application/json"
 class FramingError(ValueError):
     """Bytes that are not a Confluent-framed event; `code` is the gateway's error code for it."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -41,12 +43,12 @@ def schema_id_of(framed: bytes) -> int:
     """
     if len(framed) <= FRAME_HEADER_BYTES:
         raise FramingError(
-            "truncated_frame",
+            ErrorCode.TRUNCATED_FRAME,
             f"a framed event needs a 5-byte header and an Avro body; got {len(framed)} bytes",
         )
     if framed[0] != MAGIC_BYTE:
         raise FramingError(
-            "bad_magic_byte",
+            ErrorCode.BAD_MAGIC_BYTE,
             f"the first byte must be the magic byte 0 of Confluent framing; got {framed[0]}",
         )
     return int.from_bytes(framed[1:FRAME_HEADER_BYTES], "big")

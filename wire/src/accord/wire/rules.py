@@ -21,6 +21,8 @@ from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from accord.wire.error_codes import ErrorCode
+
 EARLIEST_TIME_MS = 946_684_800_000
 """2000-01-01T00:00:00Z: no product event happened before it."""
 LATEST_TIME_MS = 4_102_444_800_000
@@ -53,6 +55,11 @@ class Violation:
     rule: Rule
     field: str
     message: str
+
+    @property
+    def code(self) -> ErrorCode:
+        """The gateway's error code for this violation (spelled as the rule)."""
+        return ErrorCode[self.rule.name]
 
 
 def time_in_range(field: str, epoch_millis: int) -> Violation | None:

@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from accord.streaming.delta_io import load_if_exists
-from accord.streaming.framing import EVENT_ID_HEADER, header_text
+from accord.streaming.framing import header_text
 from accord.streaming.gold.gateway_stats import GatewayHour
 from accord.streaming.gold.tables import read_table
 from accord.streaming.lake import Lake
+from accord.wire.headers import EVENT_ID as EVENT_ID_HEADER
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

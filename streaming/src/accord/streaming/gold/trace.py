@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from accord.streaming.delta_io import load_if_exists
-from accord.streaming.framing import EVENT_ID_HEADER, header_text
+from accord.streaming.framing import header_text
 from accord.streaming.gold.errors import GoldError
 from accord.streaming.gold.tables import read_table
 from accord.streaming.lake import Lake
+from accord.wire.headers import EVENT_ID as EVENT_ID_HEADER
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
