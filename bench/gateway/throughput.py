@@ -52,6 +52,7 @@ from accord.runtime.testing import BrokerHandle
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import JSON_MEDIA_TYPE as JSON
 from accord.wire.framing import batch_body, frame
+from accord.wire.headers import EVENT_ID, KEY_ID, RECEIVED_AT, SENT_AT
 
 console = Console()
 BATCH = 100
@@ -145,10 +146,10 @@ def build_workload(gateway: GatewayHandle, schema_id: int, batch: int) -> Worklo
             fastavro.schemaless_writer(buffer, parsed, event)
             framed.append(frame(schema_id, buffer.getvalue()))
             headers: Headers = [
-                ("accord.received_at", b"1767225600000"),
-                ("accord.sent_at", b"1767225600000"),
-                ("accord.key_id", b"bench"),
-                ("accord.event_id", event["envelope"]["event_id"].encode()),
+                (RECEIVED_AT, b"1767225600000"),
+                (SENT_AT, b"1767225600000"),
+                (KEY_ID, b"bench"),
+                (EVENT_ID, event["envelope"]["event_id"].encode()),
             ]
             records.append((event["envelope"]["user_id"].encode(), framed[-1], headers))
         avro.append(_http_request(gateway.url, gateway.write_key, AVRO_BATCH, batch_body(framed), sent_at))

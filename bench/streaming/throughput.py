@@ -48,6 +48,7 @@ from accord.streaming.schemas import RegistrySchemas, SchemaCatalog
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import start_silver
+from accord.wire.headers import RECEIVED_AT, SENT_AT
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBJECT = "events-accord.events.PageView"
@@ -86,7 +87,7 @@ def _preload(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> 
             topic,
             key=key,
             value=value,
-            headers=[("accord.received_at", received), ("accord.sent_at", received)],
+            headers=[(RECEIVED_AT, received), (SENT_AT, received)],
         )
         producer.poll(0)
     producer.flush(60)

@@ -17,6 +17,7 @@ from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
+from accord.wire.headers import EVENT_ID, KEY_ID, RECEIVED_AT, SENT_AT
 
 from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json, register_click
 from .schemas import click
@@ -61,15 +62,15 @@ def test_an_avro_batch_is_produced_unchanged_with_key_and_headers(
 
     assert response.status_code == 200, response.text
     assert response.json() == {"accepted": 5, "duplicates": 0, "rejected": []}
-    produced = {r.headers["accord.event_id"]: r for r in events_topic.read(5)}
+    produced = {r.headers[EVENT_ID]: r for r in events_topic.read(5)}
     assert len(produced) == 5
     for record, value in zip(records, framed, strict=True):
         got = produced[record["envelope"]["event_id"]]
         assert got.value == value
         assert got.key == record["envelope"]["user_id"].encode()
-        assert got.headers["accord.sent_at"] == "1769860800250"
-        assert got.headers["accord.key_id"] == "test"
-        assert abs(int(got.headers["accord.received_at"]) - int(got.headers["accord.sent_at"])) < 10**12
+        assert got.headers[SENT_AT] == "1769860800250"
+        assert got.headers[KEY_ID] == "test"
+        assert abs(int(got.headers[RECEIVED_AT]) - int(got.headers[SENT_AT])) < 10**12
 
 
 def test_a_json_batch_is_validated_encoded_and_framed(
@@ -88,7 +89,7 @@ def test_a_json_batch_is_validated_encoded_and_framed(
     assert len(produced) == 2
     for got in produced:
         assert got.value[:5] == frame(clicks.schema_id, b"")
-    decoded = {r.headers["accord.event_id"]: clicks.decode(r.value) for r in produced}
+    decoded = {r.headers[EVENT_ID]: clicks.decode(r.value) for r in produced}
     assert decoded[by_subject["envelope"]["event_id"]]["button"] == "buy"
     assert {r.key for r in produced} == {b"user-1", b"anon-1"}
 
@@ -144,9 +145,7 @@ def test_bad_avro_events_are_rejected_one_by_one_and_the_valid_ones_accepted(
         (6, "truncated_event"),
     ]
     assert all(r["message"] for r in result["rejected"])
-    assert {r.headers["accord.event_id"] for r in events_topic.read(2)} == {
-        r["envelope"]["event_id"] for r in good
-    }
+    assert {r.headers[EVENT_ID] for r in events_topic.read(2)} == {r["envelope"]["event_id"] for r in good}
     dead = [json.loads(r.value) for r in deadletters.read(5)]
     assert sorted(d["errors"][0]["rule"] for d in dead) == sorted(r["code"] for r in result["rejected"])
     by_rule = {d["errors"][0]["rule"]: d for d in dead}
@@ -191,7 +190,7 @@ def test_bad_json_events_name_field_and_rule_and_go_to_the_dead_letters(
         (6, "invalid_event", None),
     ]
     assert response.json()["rejected"][1]["event_id"] == wrong_type["envelope"]["event_id"]
-    assert [r.headers["accord.event_id"] for r in events_topic.read(1)] == [valid["envelope"]["event_id"]]
+    assert [r.headers[EVENT_ID] for r in events_topic.read(1)] == [valid["envelope"]["event_id"]]
     dead = {json.loads(r.value)["errors"][0]["rule"]: json.loads(r.value) for r in deadletters.read(6)}
     assert dead["wrong_type"]["errors"][0]["field"] == "count"
     assert json.loads(base64.b64decode(dead["wrong_type"]["original"]))["payload"]["count"] == "three"

@@ -15,6 +15,7 @@ from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body
+from accord.wire.headers import EVENT_ID
 
 from .helpers import TopicReader, now_rfc3339, register_click
 from .schemas import click
@@ -86,5 +87,5 @@ def test_every_acknowledged_event_survives_a_broker_outage(
     assert all(retry_after == "1" for status, _, retry_after in sender.answers if status == 503)
     accepted = {event_id for status, ids, _ in sender.answers if status == 200 for event_id in ids}
     with TopicReader(broker.bootstrap, broker.settings.events_topic, from_start=True) as reader:
-        stored = {record.headers["accord.event_id"] for record in reader.read(len(accepted), timeout_s=30)}
+        stored = {record.headers[EVENT_ID] for record in reader.read(len(accepted), timeout_s=30)}
     assert accepted <= stored

@@ -17,6 +17,7 @@ from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.schemas.settings import SchemasSettings
 from accord.wire.framing import unframe
+from accord.wire.headers import EVENT_ID
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def read_events(bootstrap: str, event_ids: set[str], timeout_s: float = 60.0) ->
             idle = 0
             raw_headers = cast("list[tuple[str, bytes | None]]", message.headers() or [])
             headers = {name: _text(value) for name, value in raw_headers}
-            event_id = headers.get("accord.event_id")
+            event_id = headers.get(EVENT_ID)
             if event_id in event_ids:
                 found[event_id].append(Delivered(message.key(), message.value() or b"", headers))
     finally:

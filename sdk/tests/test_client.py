@@ -22,6 +22,7 @@ from accord.sdk import (
     RejectedEvent,
 )
 from accord.sdk.events import Envelope, PageView, Purchase
+from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE
 
 from .fake_gateway import FakeGateway, Request, network_error, outage
 
@@ -80,7 +81,7 @@ def test_requests_carry_the_write_key_gzip_and_an_rfc3339_sent_at(gateway: FakeG
     headers = gateway.requests[0].headers
     assert headers["authorization"] == "Bearer secret-key"
     assert headers["content-encoding"] == "gzip"
-    assert headers["content-type"] == "application/vnd.accord.avro-batch"
+    assert headers["content-type"] == AVRO_BATCH_MEDIA_TYPE
     sent_at = datetime.fromisoformat(headers["accord-sent-at"])
     assert sent_at.tzinfo is not None
     assert abs((datetime.now(UTC) - sent_at).total_seconds()) < 60

@@ -27,6 +27,7 @@ from accord.sdk.events import (
     Signup,
 )
 from accord.sdk.record import Event
+from accord.wire.headers import SENT_AT
 
 from .kafka_events import read_events
 from .sample_event import Sample
@@ -84,7 +85,7 @@ def assert_arrived_once_as_tracked(bootstrap: str, events: list[Event]) -> None:
         assert type(tracked).from_avro(record.decode(tracked.AVRO_SCHEMA)) == tracked
         envelope = tracked.envelope
         assert record.key == (envelope.user_id or envelope.anonymous_id or "").encode()
-        assert int(record.headers["accord.sent_at"]) > 0
+        assert int(record.headers[SENT_AT]) > 0
 
 
 def test_every_tracked_event_arrives_in_kafka_once_and_decodes_to_what_was_tracked(
@@ -164,7 +165,7 @@ def test_the_drop_policy_count_is_exact_when_the_queue_fills(
 
 def test_refused_events_reach_the_callback_with_the_gateways_reason(gateway: GatewayHandle) -> None:
     rejected: list[RejectedEvent] = []
-    valid = PageView(url="https://x.example/ok")
+    valid = PageView(url="https://x.example/ok", envelope=Envelope(user_id="u-ok"))
     broken = PageView(url="https://x.example/broken")
     body = codec_for(broken).encode(broken.to_avro())
     with Client(gateway.url, gateway.write_key, QUICK, on_rejected=rejected.append) as client:
@@ -193,10 +194,10 @@ def test_events_still_queued_at_interpreter_exit_are_sent(
     script = textwrap.dedent(
         f"""
         from accord.sdk import Client, ClientConfig
-        from accord.sdk.events import PageView
+        from accord.sdk.events import Envelope, PageView
         client = Client({gateway.url!r}, {gateway.write_key!r}, ClientConfig(linger_s=60))
         for n in range(5):
-            event = PageView(url=f"https://x.example/exit/{{n}}")
+            event = PageView(url=f"https://x.example/exit/{{n}}", envelope=Envelope(user_id="u-exit"))
             client.track(event)
             print(event.envelope.event_id)
         """

@@ -19,6 +19,7 @@ from accord.streaming.gold.kafka_counts import records_per_hour
 from accord.streaming.gold.ledger import compute_ledger
 from accord.streaming.gold.trace import find_dead_letters, trace_event
 from accord.streaming.lake import Lake
+from accord.wire.headers import EVENT_ID
 
 from .conftest import T0, SilverWriter, silver_event
 
@@ -48,7 +49,7 @@ def _bronze(offset: int, event_id: str, received: datetime) -> dict[str, Any]:
         "partition": 0,
         "offset": offset,
         "kafka_timestamp": received,
-        "headers": [{"key": "accord.event_id", "value": event_id.encode()}],
+        "headers": [{"key": EVENT_ID, "value": event_id.encode()}],
         "schema_id": 1,
         "received_at": received,
         "ingest_date": received.date(),
