@@ -20,6 +20,7 @@ from accord.sdk import (
     WrongTypeError,
 )
 from accord.sdk.codec import codec_for
+from accord.wire.vectors import wire_vectors
 
 from .sample_event import Sample, SampleEnvelope
 
@@ -87,6 +88,16 @@ def test_a_naive_event_time_is_refused_rather_than_taken_as_utc() -> None:
 def test_an_event_id_that_is_not_a_uuid_is_refused() -> None:
     event = Sample(envelope=SampleEnvelope(event_id="order-17"))
     with pytest.raises(InvalidValueError, match=r"Sample\.envelope\.event_id: 'order-17' is not a UUID"):
+        codec_for(event).encode(event.to_avro())
+
+
+@pytest.mark.parametrize("case", wire_vectors()["rules"]["uuid"], ids=lambda c: c["value"])
+def test_event_ids_are_checked_by_the_wire_uuid_rule(case: dict[str, str | None]) -> None:
+    event = Sample(envelope=SampleEnvelope(event_id=str(case["value"])))
+    if case["verdict"] is None:
+        codec_for(event).encode(event.to_avro())
+        return
+    with pytest.raises(InvalidValueError, match="canonical form"):
         codec_for(event).encode(event.to_avro())
 
 

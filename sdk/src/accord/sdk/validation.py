@@ -30,12 +30,13 @@ from accord.sdk.errors import (
     ValueOutOfRangeError,
     WrongTypeError,
 )
+from accord.wire.rules import UUID_PATTERN
 
 Check = Callable[[Any], None]
 
 _INT_RANGE = (-(2**31), 2**31 - 1)
 _LONG_RANGE = (-(2**63), 2**63 - 1)
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_UUID = re.compile(UUID_PATTERN)
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
 
@@ -106,7 +107,9 @@ def _uuid(value: Any) -> None:
     if not isinstance(value, str):
         raise _wrong("UUID or str holding a UUID", value)
     if _UUID.fullmatch(value) is None:
-        raise FieldProblemError(InvalidValueError, f"{value!r:.60} is not a UUID")
+        raise FieldProblemError(
+            InvalidValueError, f"{value!r:.60} is not a UUID in canonical form (lower-case, hyphenated)"
+        )
 
 
 def _bytes(value: Any) -> None:
