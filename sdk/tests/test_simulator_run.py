@@ -18,6 +18,7 @@ from accord.runtime.testing import BrokerHandle
 from accord.sdk.events import EVENT_TYPES, ExperimentExposure
 from accord.sdk.record import Event
 from accord.sdk.simulator import Experiment, FaultRates, Simulation, simulate
+from accord.wire.naming import event_type_of
 
 from .kafka_events import read_events
 
@@ -72,7 +73,7 @@ def test_the_truth_file_matches_what_kafka_holds(
         record = delivered[event_id][0]
         cls = event_class_of(registry, record.schema_id)
         event = cls.from_avro(record.decode(cls.AVRO_SCHEMA))
-        kinds[_snake(cls.__name__)] += 1
+        kinds[event_type_of(cls.__name__)] += 1
         if isinstance(event, ExperimentExposure):
             exposures[(event.experiment_id, event.variant)] += 1
         age = datetime.now(UTC) - event.envelope.event_time
@@ -91,10 +92,6 @@ def event_class_of(registry: RegistryClient, schema_id: int) -> type[Event]:
     """The event class of a schema id, from the name of the record the registry holds."""
     schema = json.loads(registry.schema_by_id(schema_id).schema)
     return EVENT_TYPES[f"events-{schema['namespace']}.{schema['name']}"]
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def test_accord_simulate_writes_the_truth_and_prints_a_table(gateway: GatewayHandle, tmp_path: Path) -> None:
