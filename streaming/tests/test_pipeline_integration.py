@@ -148,7 +148,7 @@ def test_every_accepted_event_ends_exactly_once_in_silver_or_quarantine(
 
 
 def _schema_ids(registry_url: str) -> dict[str, int]:
-    from accord.registry.client import RegistryClient
+    from accord.registry_client import RegistryClient
 
     client = RegistryClient(registry_url)
     return {s: client.latest(s).id for s in client.subjects() if s.startswith("events-")}

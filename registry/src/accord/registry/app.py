@@ -17,22 +17,22 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from accord.registry.compatibility import CompatibilityLevel, Incompatibility
 from accord.registry.errors import (
     MAX_VERSION,
     InvalidRequestError,
     InvalidVersionError,
     RegistryError,
-    SchemaNotFoundError,
     SchemaTooLargeError,
     SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
+    UnknownSchemaError,
 )
 from accord.registry.kafka_log import Progress
 from accord.registry.operations import Registry, SchemaRequest, validate_level
 from accord.registry.protocol import V1, RegistryProtocol
 from accord.registry.records import SchemaValue
 from accord.registry.settings import RegistrySettings
+from accord.registry_client.compatibility import CompatibilityLevel, Incompatibility
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def create_app(
     async def schema_by_id(request: Request) -> Response:
         body = store.id_bodies.get(parse_id(request.path_params["schema_id"]))
         if body is None:
-            raise SchemaNotFoundError(int(request.path_params["schema_id"]))
+            raise UnknownSchemaError(int(request.path_params["schema_id"]))
         return Response(body, media_type=V1)
 
     # the hot path is a plain route, matched first: no dependency resolution or validation per request

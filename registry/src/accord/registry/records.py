@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from accord.registry_client.models import Reference
+
 
 class KeyType(StrEnum):
     """The record kinds of the `_schemas` topic."""
@@ -67,19 +69,6 @@ class RecordKey:
         if keytype is KeyType.SCHEMA and (not isinstance(subject, str) or not isinstance(version, int)):
             raise CorruptRecordError(f"SCHEMA key without subject or version: {raw!r}")
         return cls(keytype, subject if isinstance(subject, str) else None, version)
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A named type imported from another subject's version."""
-
-    name: str
-    subject: str
-    version: int
-
-    def to_json(self) -> dict[str, Any]:
-        """The reference as the REST API and the topic spell it."""
-        return {"name": self.name, "subject": self.subject, "version": self.version}
 
 
 @dataclass(frozen=True)
