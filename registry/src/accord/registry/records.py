@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from accord.registry.errors import MAX_VERSION
 from accord.registry_client.models import Reference
 
 
@@ -106,7 +107,7 @@ class SchemaValue:
                 Reference(str(ref["name"]), str(ref["subject"]), int(ref["version"]))
                 for ref in data.get("references") or ()
             )
-            return cls(
+            value = cls(
                 subject=str(data.get("subject") or key.subject),
                 version=int(data.get("version") or key.version or 0),
                 id=int(data["id"]),
@@ -117,6 +118,11 @@ class SchemaValue:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptRecordError(f"SCHEMA value without a valid {exc}: {raw[:200]!r}") from exc
+        # ids, like versions, are Java ints in Confluent's registry; a larger id would become the
+        # next one to assign and break every later registration's answer
+        if not (1 <= value.id <= MAX_VERSION and 1 <= value.version <= MAX_VERSION):
+            raise CorruptRecordError(f"SCHEMA value with an id or version out of range: {raw[:200]!r}")
+        return value
 
 
 def config_value(subject: str | None, level: str) -> bytes:

@@ -73,7 +73,15 @@ class SchemaStore:
     # ---------------------------------------------------------------- applying records
 
     def apply(self, key_bytes: bytes | None, value_bytes: bytes | None) -> None:
-        """Fold one `_schemas` record into the state; a corrupt record is logged and skipped."""
+        """Fold one `_schemas` record into the state; a corrupt record is logged and skipped.
+
+        Any error while understanding one record skips that record, whatever its kind: the
+        parsers raise `CorruptRecordError` for what they recognise, but a record is written by
+        whoever can write to the topic, and the decoders beneath can fail in ways of their own
+        (`OverflowError` for an `Infinity` id, `RecursionError` for deep nesting, ...). One
+        record must never stop the reader: every later record would be lost to the registry.
+        Records are parsed before the state is touched, so a skipped record changes nothing.
+        """
         try:
             if not key_bytes:
                 raise CorruptRecordError("record without a key")
@@ -81,9 +89,16 @@ class SchemaStore:
             with self.lock:
                 self._apply(key, value_bytes)
                 self.records_applied += 1
-        except CorruptRecordError as exc:
+        except Exception as exc:
             self.records_skipped += 1
-            log.warning("skipping corrupt _schemas record", extra={"reason": str(exc)})
+            log.warning(
+                "skipping corrupt _schemas record",
+                extra={
+                    "reason": str(exc)[:500],
+                    "error": type(exc).__name__,
+                    "key": (key_bytes or b"")[:200].decode("utf-8", "replace"),
+                },
+            )
 
     def _apply(self, key: RecordKey, value: bytes | None) -> None:
         if key.keytype is KeyType.SCHEMA:
