@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.gateway.testing import GatewayHandle, TestKey, running_stack
-from accord.registry.client import RegistryClient
+from accord.registry_client import RegistryClient
 from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.schemas.settings import SchemasSettings

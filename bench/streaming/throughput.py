@@ -35,8 +35,8 @@ from rich.table import Table
 
 from accord.gateway.service import gateway_spec
 from accord.gateway.settings import GatewaySettings
-from accord.registry.client import RegistryClient
 from accord.registry.testing import RegistryHandle
+from accord.registry_client import RegistryClient
 from accord.runtime.ports import free_port
 from accord.runtime.supervisor import Supervisor
 from accord.runtime.testing import BrokerHandle, make_test_settings

@@ -46,12 +46,3 @@ def test_schema_larger_than_the_limit_is_refused() -> None:
     assert refused.status_code == 422
     assert refused.json()["error_code"] == 42209
     assert "limit is 100" in refused.json()["message"]
-
-
-def test_static_bench_route_exists_only_when_enabled() -> None:
-    progress = lambda: Progress(0, 0, True)  # noqa: E731
-    with TestClient(create_app(Registry(SchemaStore(), None), RegistrySettings(), progress)) as http:
-        assert http.get("/_bench/static").status_code == 404
-    enabled = RegistrySettings(bench_static_route=True)
-    with TestClient(create_app(Registry(SchemaStore(), None), enabled, progress)) as http:
-        assert http.get("/_bench/static").json() == {"schema": '"string"'}

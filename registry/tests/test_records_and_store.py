@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from accord.registry.errors import SchemaNotFoundError, SubjectNotFoundError, VersionNotFoundError
+from accord.registry.errors import UnknownSchemaError, UnknownSubjectError, UnknownVersionError
 from accord.registry.protocol import is_read, negotiate, request_type_supported
 from accord.registry.records import (
     CorruptRecordError,
     KeyType,
     RecordKey,
-    Reference,
     SchemaValue,
     config_value,
     delete_subject_value,
 )
 from accord.registry.store import SchemaStore
+from accord.registry_client.models import Reference
 
 pytestmark = pytest.mark.unit
 
@@ -93,7 +93,7 @@ def test_store_applies_versions_soft_and_hard_deletes() -> None:
     store.apply(*schema_record("s", 2, 1))
     assert [v.version for v in store.versions_of("s")] == [1, 2]
     store.apply(RecordKey(KeyType.DELETE_SUBJECT, "s").to_bytes(), delete_subject_value("s", 2))
-    with pytest.raises(SubjectNotFoundError):
+    with pytest.raises(UnknownSubjectError):
         store.versions_of("s")
     assert store.subject_names(deleted_only=True) == ["s"]
     assert store.schema_by_id(1).schema == SCHEMA
@@ -101,7 +101,7 @@ def test_store_applies_versions_soft_and_hard_deletes() -> None:
     store.apply(RecordKey(KeyType.SCHEMA, "s", 2).to_bytes(), None)
     store.apply(RecordKey(KeyType.SCHEMA, "s", 1).to_bytes(), None)
     assert store.subject_names(deleted=True) == []
-    with pytest.raises(SchemaNotFoundError):
+    with pytest.raises(UnknownSchemaError):
         store.schema_by_id(1)
     assert store.id_for(SCHEMA, ()) == 1
     assert store.max_id == 1
@@ -130,7 +130,7 @@ def test_store_skips_corrupt_records_and_keeps_going() -> None:
     store.apply(other_key, clash)
     assert store.records_skipped == 4
     assert store.version("s", None).id == 4
-    with pytest.raises(VersionNotFoundError):
+    with pytest.raises(UnknownVersionError):
         store.version("s", 2)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from accord.registry.compatibility import CompatibilityLevel
+from accord.registry_client.compatibility import CompatibilityLevel
 from accord.schemas.errors import CompatibilityFileError
 from accord.schemas.levels import load_levels
 

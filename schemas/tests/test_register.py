@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from accord.registry.client import RegistryClient, SubjectNotFoundError
 from accord.registry.testing import RegistryHandle
+from accord.registry_client import RegistryClient, SubjectNotFoundError
 from accord.schemas.catalog import load_catalog
 
 from .conftest import SchemaTree

@@ -12,7 +12,7 @@ from typing import Any, cast
 from confluent_kafka import Consumer
 from fastavro import parse_schema, schemaless_reader
 
-from accord.registry.client import RegistryClient
+from accord.registry_client import RegistryClient
 from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.schemas.settings import SchemasSettings

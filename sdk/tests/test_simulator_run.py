@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from accord.gateway.testing import GatewayHandle
-from accord.registry.client import RegistryClient
 from accord.registry.testing import RegistryHandle
+from accord.registry_client import RegistryClient
 from accord.runtime.cli import cli
 from accord.runtime.testing import BrokerHandle
 from accord.sdk.events import EVENT_TYPES, ExperimentExposure

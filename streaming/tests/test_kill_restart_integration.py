@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from accord.registry.service import accord_executable
+from accord.runtime.services import accord_executable
 from accord.streaming.testing import Pipeline, envelope, post_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]

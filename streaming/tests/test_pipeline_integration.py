@@ -160,7 +160,7 @@ def test_every_accepted_event_ends_exactly_once_in_silver_or_quarantine(
 
 
 def _framed(registry_url: str, schema_id: int, payload: dict[str, Any]) -> bytes:
-    from accord.registry.client import RegistryClient
+    from accord.registry_client import RegistryClient
 
     schema = fastavro.parse_schema(RegistryClient(registry_url).resolved_schema(schema_id))
     body = io.BytesIO()
@@ -169,7 +169,7 @@ def _framed(registry_url: str, schema_id: int, payload: dict[str, Any]) -> bytes
 
 
 def _schema_ids(registry_url: str) -> dict[str, int]:
-    from accord.registry.client import RegistryClient
+    from accord.registry_client import RegistryClient
 
     client = RegistryClient(registry_url)
     return {s: client.latest(s).id for s in client.subjects() if s.startswith("events-")}

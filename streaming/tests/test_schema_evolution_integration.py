@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from accord.registry.client import Reference, RegistryClient
+from accord.registry_client import Reference, RegistryClient
 from accord.streaming.delta_io import table_exists
 from accord.streaming.testing import Pipeline, envelope, post_events
 

@@ -24,7 +24,7 @@ from accord.gateway.auth import WriteKey
 from accord.gateway.errors import UnavailableError
 from accord.gateway.json_decimals import has_decimals
 from accord.gateway.rejections import EventInvalidError
-from accord.registry.client import (
+from accord.registry_client import (
     RegisteredVersion,
     RegistryClient,
     RegistryClientError,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import httpx
 
 from accord.gateway.settings import GatewaySettings
-from accord.registry.service import accord_executable
+from accord.runtime.services import accord_executable
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec
 

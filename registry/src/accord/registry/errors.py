@@ -1,7 +1,9 @@
 """The registry's errors, each with Confluent's HTTP status, error code and message text.
 
 The texts are Confluent's format strings verbatim, quirks included ("soft deleted.Set",
-"is not a valid."), because clients and tools match on them.
+"is not a valid."), because clients and tools match on them. The client's side of the same
+answers is `accord.registry_client.errors` (`SubjectNotFoundError`, ...); the names here differ
+on purpose, so that one name never means two classes.
 """
 
 from __future__ import annotations
@@ -22,21 +24,21 @@ class RegistryError(AccordError):
         self.message = message
 
 
-class SubjectNotFoundError(RegistryError):
+class UnknownSubjectError(RegistryError):
     status, code = 404, 40401
 
     def __init__(self, subject: str) -> None:
         super().__init__(f"Subject '{subject}' not found.")
 
 
-class VersionNotFoundError(RegistryError):
+class UnknownVersionError(RegistryError):
     status, code = 404, 40402
 
     def __init__(self, version: int | str) -> None:
         super().__init__(f"Version {version} not found.")
 
 
-class SchemaNotFoundError(RegistryError):
+class UnknownSchemaError(RegistryError):
     status, code = 404, 40403
 
     def __init__(self, schema_id: int | None = None) -> None:
@@ -89,7 +91,7 @@ class SubjectModeNotFoundError(RegistryError):
         super().__init__(f"Subject '{subject}' does not have subject-level mode configured")
 
 
-class IncompatibleSchemaError(RegistryError):
+class CompatibilityViolationError(RegistryError):
     """Incompatible with an earlier version: 409 with error code 409 (Confluent before 8.1.2)."""
 
     status, code = 409, 409

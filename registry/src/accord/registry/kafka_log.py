@@ -30,18 +30,22 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Progress:
-    """How far the reader got: `applied` records of the `end` the topic had at start."""
+    """How far the reader got: `applied` records of the `end` the topic had at start.
+
+    `failure` is set once the reader thread has stopped on an error: the registry then no
+    longer sees new records, so it is not ready whatever it had read.
+    """
 
     applied: int
     end: int
     ready: bool
+    failure: str | None = None
 
 
 def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> None:
     """Create the topic (1 partition, compacted) or check that the existing one is so."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    metadata = admin.list_topics(timeout=timeout_s)
-    if topic not in metadata.topics:
+    if topic not in admin.list_topics(timeout=timeout_s).topics:
         new = NewTopic(topic, num_partitions=1, replication_factor=1, config={"cleanup.policy": "compact"})
         try:
             admin.create_topics([new])[topic].result(timeout=timeout_s)
@@ -49,8 +53,7 @@ def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) ->
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
-        metadata = admin.list_topics(timeout=timeout_s)
-    partitions = len(metadata.topics[topic].partitions)
+    partitions = _partition_count(admin, topic, timeout_s)
     resource = ConfigResource(ResourceType.TOPIC, topic)
     configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)
     policy = configs["cleanup.policy"].value
@@ -60,6 +63,24 @@ def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) ->
             f"(found {partitions} partitions, cleanup.policy={policy}); "
             "schemas would be lost or reordered otherwise"
         )
+
+
+def _partition_count(admin: AdminClient, topic: str, timeout_s: float) -> int:
+    """The topic's partition count, once the metadata shows the topic.
+
+    A topic created a moment ago (by us or by a registry starting beside us) is missing from
+    the metadata, or listed with an error and no partitions, until the controller's update
+    reaches the broker answering: ask again until it shows.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        listed = admin.list_topics(topic=topic, timeout=timeout_s).topics.get(topic)
+        if listed is not None and listed.error is None and listed.partitions:
+            return len(listed.partitions)
+        if time.monotonic() > deadline:
+            raise StoreError(f"the schemas topic '{topic}' does not show in the broker's metadata")
+        log.info("schemas topic not in the metadata yet", extra={"topic": topic})
+        time.sleep(0.2)
 
 
 class SchemasLog:
@@ -84,6 +105,7 @@ class SchemasLog:
         self._next_offset = 0
         self._start_end = 0
         self._ready = False
+        self._failure: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="schemas-reader", daemon=True)
 
@@ -122,7 +144,8 @@ class SchemasLog:
     def progress(self) -> Progress:
         """Replay progress, for readiness."""
         with self._applied:
-            return Progress(self._next_offset, self._start_end, self._ready)
+            ready = self._ready and self._failure is None
+            return Progress(self._next_offset, self._start_end, ready, self._failure)
 
     def _mark_ready(self) -> None:
         with self._applied:
@@ -138,6 +161,16 @@ class SchemasLog:
         )
 
     def _follow(self) -> None:
+        try:
+            self._read_until_stopped()
+        except Exception as exc:
+            # the store would silently go stale: record why, so that health and writes fail
+            log.exception("schemas reader stopped", extra={"topic": self.topic})
+            with self._applied:
+                self._failure = f"{type(exc).__name__}: {exc}"
+                self._applied.notify_all()
+
+    def _read_until_stopped(self) -> None:
         while not self._stop.is_set():
             try:
                 messages = self._consumer.consume(num_messages=500, timeout=0.2)
@@ -163,7 +196,12 @@ class SchemasLog:
     def wait_until_applied(self, offset: int, timeout_s: float) -> None:
         """Block until the record at `offset` has been applied to the store."""
         with self._applied:
-            if not self._applied.wait_for(lambda: self._next_offset > offset, timeout=timeout_s):
+            done = self._applied.wait_for(
+                lambda: self._next_offset > offset or self._failure is not None, timeout=timeout_s
+            )
+            if self._failure is not None:
+                raise StoreError(f"The registry stopped reading its Kafka store: {self._failure}")
+            if not done:
                 raise StoreTimeoutError(
                     f"Write to the Kafka store timed out while waiting for offset {offset} to be read back"
                 )

@@ -13,29 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from accord.registry.compatibility import (
-    CompatibilityLevel,
-    Incompatibility,
-    InvalidSchemaError,
-    check_compatibility,
-    parse_schema,
-)
 from accord.registry.errors import (
+    CompatibilityViolationError,
     ImportIdMismatchError,
-    IncompatibleSchemaError,
     InvalidAvroSchemaError,
     InvalidCompatibilityLevelError,
     InvalidModeError,
     InvalidSubjectError,
     OperationNotPermittedError,
     ReferenceExistsError,
-    SchemaNotFoundError,
     SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
-    SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
-    VersionNotFoundError,
+    UnknownSchemaError,
+    UnknownSubjectError,
+    UnknownVersionError,
     VersionNotSoftDeletedError,
     VersionSoftDeletedError,
 )
@@ -43,13 +36,20 @@ from accord.registry.kafka_log import SchemasLog
 from accord.registry.records import (
     KeyType,
     RecordKey,
-    Reference,
     SchemaValue,
     config_value,
     delete_subject_value,
     mode_value,
 )
 from accord.registry.store import SchemaStore
+from accord.registry_client.compatibility import (
+    CompatibilityLevel,
+    Incompatibility,
+    InvalidSchemaError,
+    check_compatibility,
+    parse_schema,
+)
+from accord.registry_client.models import Reference
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class Registry:
             seen.add((ref.subject, ref.version))
             try:
                 value = self.store.version(ref.subject, ref.version, deleted=True)
-            except (SubjectNotFoundError, VersionNotFoundError) as exc:
+            except (UnknownSubjectError, UnknownVersionError) as exc:
                 raise InvalidAvroSchemaError(
                     f"Invalid schema: reference {ref.name} to subject '{ref.subject}' version {ref.version} "
                     "does not exist"
@@ -184,7 +184,7 @@ class Registry:
         for value in reversed(versions):
             if value.schema == text and value.references == request.references:
                 return value
-        raise SchemaNotFoundError()
+        raise UnknownSchemaError()
 
     def incompatibilities(
         self, subject: str, request: SchemaRequest, against: Sequence[SchemaValue], level: CompatibilityLevel
@@ -218,13 +218,13 @@ class Registry:
         # Confluent answers 40402 for an explicit version even when the subject is unknown
         try:
             return self.store.version(subject, version)
-        except SubjectNotFoundError as exc:
-            raise VersionNotFoundError(version) from exc
+        except UnknownSubjectError as exc:
+            raise UnknownVersionError(version) from exc
 
     def _live_newest_first(self, subject: str) -> list[SchemaValue]:
         try:
             return list(reversed(self.store.versions_of(subject)))
-        except SubjectNotFoundError:
+        except UnknownSubjectError:
             return []
 
     def _latest(self, subject: str) -> list[SchemaValue]:
@@ -263,7 +263,7 @@ class Registry:
                 against = live if level.transitive else live[:1]
                 problems = self.incompatibilities(subject, request, against, level)
                 if problems:
-                    raise IncompatibleSchemaError(subject, [p.message for p in problems], level.value)
+                    raise CompatibilityViolationError(subject, [p.message for p in problems], level.value)
             schema_id = self.store.id_for(text, request.references) or self.store.max_id + 1
             value = SchemaValue(
                 subject, self.store.next_version(subject), schema_id, text, request.references
@@ -284,7 +284,7 @@ class Registry:
             holder = self.store.schema_by_id(request.id)
             if (holder.schema, holder.references) != (text, request.references):
                 raise ImportIdMismatchError()
-        except SchemaNotFoundError:
+        except UnknownSchemaError:
             pass
         version = request.version or self.store.next_version(subject)
         value = SchemaValue(subject, version, request.id, text, request.references)
@@ -368,7 +368,7 @@ class Registry:
         with self._write_lock:
             if subject is not None and subject not in self.store.configs:
                 if not self.store.has_subject(subject):
-                    raise SubjectNotFoundError(subject)
+                    raise UnknownSubjectError(subject)
                 raise SubjectConfigNotFoundError(subject)
             previous = self.store.compatibility(subject)
             self._append(RecordKey(KeyType.CONFIG, subject), None)

@@ -114,6 +114,10 @@ class RegistryProtocol:
             await _error(send, 415, 415, "HTTP 415 Unsupported Media Type", media)
             return
         progress = self.progress()
+        if progress.failure is not None:
+            message = f"Registry stopped reading its schemas topic: {progress.failure}"
+            await _error(send, 503, 50001, message, media, retry_after=True)
+            return
         if not progress.ready:
             message = f"Registry is reading its schemas topic: {progress.applied} of {progress.end} records"
             await _error(send, 503, 50002, message, media, retry_after=True)

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from accord.registry.errors import MAX_VERSION
+from accord.registry_client.models import Reference
+
 
 class KeyType(StrEnum):
     """The record kinds of the `_schemas` topic."""
@@ -70,19 +73,6 @@ class RecordKey:
 
 
 @dataclass(frozen=True)
-class Reference:
-    """A named type imported from another subject's version."""
-
-    name: str
-    subject: str
-    version: int
-
-    def to_json(self) -> dict[str, Any]:
-        """The reference as the REST API and the topic spell it."""
-        return {"name": self.name, "subject": self.subject, "version": self.version}
-
-
-@dataclass(frozen=True)
 class SchemaValue:
     """The value of a SCHEMA record: one version of a subject."""
 
@@ -117,7 +107,7 @@ class SchemaValue:
                 Reference(str(ref["name"]), str(ref["subject"]), int(ref["version"]))
                 for ref in data.get("references") or ()
             )
-            return cls(
+            value = cls(
                 subject=str(data.get("subject") or key.subject),
                 version=int(data.get("version") or key.version or 0),
                 id=int(data["id"]),
@@ -128,6 +118,11 @@ class SchemaValue:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptRecordError(f"SCHEMA value without a valid {exc}: {raw[:200]!r}") from exc
+        # ids, like versions, are Java ints in Confluent's registry; a larger id would become the
+        # next one to assign and break every later registration's answer
+        if not (1 <= value.id <= MAX_VERSION and 1 <= value.version <= MAX_VERSION):
+            raise CorruptRecordError(f"SCHEMA value with an id or version out of range: {raw[:200]!r}")
+        return value
 
 
 def config_value(subject: str | None, level: str) -> bytes:

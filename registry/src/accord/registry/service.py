@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import httpx
 
 from accord.registry.settings import RegistrySettings
+from accord.runtime.services import accord_executable
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec
 
@@ -19,12 +16,6 @@ def registry_ready(url: str) -> bool:
         return httpx.get(f"{url}/_health", timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def accord_executable() -> str:
-    """The `accord` script of this environment (beside the interpreter), else the one on PATH."""
-    beside = Path(sys.executable).with_name("accord")
-    return str(beside) if beside.exists() else (shutil.which("accord") or "accord")
 
 
 def service(settings: RuntimeSettings) -> ServiceSpec:

@@ -34,6 +34,3 @@ class RegistrySettings(BaseSettings):
     users: dict[str, RegistryUser] = Field(default_factory=dict)
     write_timeout_s: float = 30.0
     max_schema_bytes: int = 1_000_000
-    bench_static_route: bool = Field(
-        default=False, description="serve GET /_bench/static, the baseline of bench/registry"
-    )

@@ -15,20 +15,20 @@ from typing import Any
 
 import orjson
 
-from accord.registry.compatibility import CompatibilityLevel
 from accord.registry.errors import (
-    SchemaNotFoundError,
-    SubjectNotFoundError,
-    VersionNotFoundError,
+    UnknownSchemaError,
+    UnknownSubjectError,
+    UnknownVersionError,
 )
 from accord.registry.records import (
     CorruptRecordError,
     KeyType,
     RecordKey,
-    Reference,
     SchemaValue,
     parse_value,
 )
+from accord.registry_client.compatibility import CompatibilityLevel
+from accord.registry_client.models import Reference
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,15 @@ class SchemaStore:
     # ---------------------------------------------------------------- applying records
 
     def apply(self, key_bytes: bytes | None, value_bytes: bytes | None) -> None:
-        """Fold one `_schemas` record into the state; a corrupt record is logged and skipped."""
+        """Fold one `_schemas` record into the state; a corrupt record is logged and skipped.
+
+        Any error while understanding one record skips that record, whatever its kind: the
+        parsers raise `CorruptRecordError` for what they recognise, but a record is written by
+        whoever can write to the topic, and the decoders beneath can fail in ways of their own
+        (`OverflowError` for an `Infinity` id, `RecursionError` for deep nesting, ...). One
+        record must never stop the reader: every later record would be lost to the registry.
+        Records are parsed before the state is touched, so a skipped record changes nothing.
+        """
         try:
             if not key_bytes:
                 raise CorruptRecordError("record without a key")
@@ -81,9 +89,16 @@ class SchemaStore:
             with self.lock:
                 self._apply(key, value_bytes)
                 self.records_applied += 1
-        except CorruptRecordError as exc:
+        except Exception as exc:
             self.records_skipped += 1
-            log.warning("skipping corrupt _schemas record", extra={"reason": str(exc)})
+            log.warning(
+                "skipping corrupt _schemas record",
+                extra={
+                    "reason": str(exc)[:500],
+                    "error": type(exc).__name__,
+                    "key": (key_bytes or b"")[:200].decode("utf-8", "replace"),
+                },
+            )
 
     def _apply(self, key: RecordKey, value: bytes | None) -> None:
         if key.keytype is KeyType.SCHEMA:
@@ -163,7 +178,7 @@ class SchemaStore:
             return sorted(names)
 
     def versions_of(self, subject: str, *, deleted: bool = False) -> list[SchemaValue]:
-        """The subject's versions in ascending order; raises `SubjectNotFoundError` when none qualifies."""
+        """The subject's versions in ascending order; raises `UnknownSubjectError` when none qualifies."""
         with self.lock:
             found = [
                 value
@@ -171,7 +186,7 @@ class SchemaStore:
                 if deleted or not value.deleted
             ]
         if not found:
-            raise SubjectNotFoundError(subject)
+            raise UnknownSubjectError(subject)
         return found
 
     def has_subject(self, subject: str) -> bool:
@@ -180,17 +195,17 @@ class SchemaStore:
             return bool(self.subjects.get(subject))
 
     def version(self, subject: str, version: int | None, *, deleted: bool = False) -> SchemaValue:
-        """One version (None: the latest); raises `SubjectNotFoundError` / `VersionNotFoundError`."""
+        """One version (None: the latest); raises `UnknownSubjectError` / `UnknownVersionError`."""
         with self.lock:
             versions = self.subjects.get(subject, {})
             if not versions or (not deleted and all(v.deleted for v in versions.values())):
-                raise SubjectNotFoundError(subject)
+                raise UnknownSubjectError(subject)
             if version is None:
                 live = [v for v in versions.values() if deleted or not v.deleted]
                 return max(live, key=lambda v: v.version)
             value = versions.get(version)
         if value is None or (value.deleted and not deleted):
-            raise VersionNotFoundError(version)
+            raise UnknownVersionError(version)
         return value
 
     def next_version(self, subject: str) -> int:
@@ -203,7 +218,7 @@ class SchemaStore:
         with self.lock:
             stored = self.schemas.get(schema_id)
             if stored is None or schema_id not in self.users_of_id:
-                raise SchemaNotFoundError(schema_id)
+                raise UnknownSchemaError(schema_id)
             return stored
 
     def id_for(self, schema: str, references: tuple[Reference, ...]) -> int | None:

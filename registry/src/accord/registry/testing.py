@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from accord.registry.service import accord_executable, registry_ready
+from accord.registry.service import registry_ready
 from accord.runtime.errors import PortInUseError, ServiceStartError
 from accord.runtime.ports import free_port, port_is_free
+from accord.runtime.services import accord_executable
 from accord.runtime.supervisor import ServiceSpec, Supervisor
 from accord.runtime.testing import BrokerHandle
 

@@ -16,8 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from accord.registry.client import inline_references
-from accord.registry.compatibility import InvalidSchemaError, parse_schema
+from accord.registry_client import inline_references
+from accord.registry_client.compatibility import InvalidSchemaError, parse_schema
 from accord.schemas.errors import SchemaFilesError
 from accord.schemas.findings import Finding
 from accord.schemas.names import NAMED_KINDS, walk_names

@@ -1,6 +1,6 @@
 """`accord schemas check`: each schema's verdict under its subject's compatibility level.
 
-The verdicts come from `accord.registry.compatibility.check_compatibility`, the code the
+The verdicts come from `accord.registry_client.compatibility.check_compatibility`, the code the
 registry server runs on every registration. Both sides are compared self-contained (referenced
 types inlined), so a change to a shared type is judged in every event that carries it.
 """
@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from accord.registry.client import RegistryClient, SubjectNotFoundError
-from accord.registry.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
+from accord.registry_client import RegistryClient, SubjectNotFoundError
+from accord.registry_client.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
 from accord.schemas.catalog import Catalog, SchemaFile
 
 

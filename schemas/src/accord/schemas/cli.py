@@ -82,7 +82,7 @@ def check(schemas_dir: Path | None, ref: str | None, registry_url: str | None) -
     if ref is not None:
         verdicts = _check_against_ref(catalog, settings, ref)
     else:
-        from accord.registry.client import RegistryClient
+        from accord.registry_client import RegistryClient
         from accord.schemas.check import check_against_registry
 
         verdicts = check_against_registry(catalog, RegistryClient(str(registry_url)))
@@ -141,7 +141,7 @@ def register(schemas_dir: Path | None, registry_url: str | None) -> None:
     Every file is validated and checked against the registry before the first registration,
     so a bad file or a breaking change registers nothing at all.
     """
-    from accord.registry.client import RegistryClient
+    from accord.registry_client import RegistryClient
     from accord.schemas.register import register_catalog
 
     settings = _settings(schemas_dir)

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accord.registry.compatibility import CompatibilityLevel
+from accord.registry_client.compatibility import CompatibilityLevel
 from accord.schemas.errors import CompatibilityFileError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from accord.registry.client import Reference, RegistryClient
+from accord.registry_client import Reference, RegistryClient
 from accord.schemas.catalog import Catalog
 from accord.schemas.check import Status, check_against_registry
 from accord.schemas.errors import RegistrationRefusedError

@@ -22,7 +22,7 @@ ENVELOPE_FIELD = "envelope"
 
 
 class SchemaSource(Protocol):
-    """What the jobs need from the registry (`accord.registry.client.RegistryClient` provides it)."""
+    """What the jobs need from the registry (`accord.registry_client.RegistryClient` provides it)."""
 
     def resolved_schema(self, schema_id: int) -> dict[str, Any]:
         """The self-contained schema of `schema_id`, references inlined; raises when unknown."""
@@ -123,13 +123,13 @@ class RegistrySchemas:
     """
 
     def __init__(self, url: str, latest_ttl_s: float = 1.0) -> None:
-        from accord.registry.client import RegistryClient
+        from accord.registry_client import RegistryClient
 
         self._client = RegistryClient(url, latest_ttl_s=latest_ttl_s)
 
     def resolved_schema(self, schema_id: int) -> dict[str, Any]:
         """The self-contained schema of `schema_id`."""
-        from accord.registry.client import RegistryClientError, SchemaNotFoundError
+        from accord.registry_client import RegistryClientError, SchemaNotFoundError
 
         try:
             return self._client.resolved_schema(schema_id)
@@ -140,7 +140,7 @@ class RegistrySchemas:
 
     def latest_id(self, subject: str) -> int | None:
         """The id of the latest version of `subject`, None when no such subject is registered."""
-        from accord.registry.client import RegistryClientError, SubjectNotFoundError
+        from accord.registry_client import RegistryClientError, SubjectNotFoundError
 
         try:
             return int(self._client.latest(subject).id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accord.runtime.services import accord_executable
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec
 from accord.streaming.progress import ProgressFile, describe
@@ -9,8 +10,6 @@ from accord.streaming.progress import ProgressFile, describe
 
 def service(settings: RuntimeSettings) -> ServiceSpec:
     """Entry point of the `accord.services` group: `accord stream serve`, after the gateway."""
-    from accord.registry.service import accord_executable
-
     progress = ProgressFile(settings.state_dir)
     return ServiceSpec(
         name="stream",

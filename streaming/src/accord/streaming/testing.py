@@ -77,7 +77,7 @@ def topic_end_offsets(bootstrap: str, topic: str) -> str:
 @pytest.fixture(scope="session")
 def registered_schemas(registry_server: RegistryHandle, pytestconfig: pytest.Config) -> str:
     """The repository's schemas registered in the session registry; returns its URL."""
-    from accord.registry.client import RegistryClient
+    from accord.registry_client import RegistryClient
     from accord.schemas.catalog import load_catalog
     from accord.schemas.register import register_catalog
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from avro.schema import RecordSchema
 
-from accord.registry.compatibility import (
+from accord.registry_client.compatibility import (
     CompatibilityLevel,
     InvalidSchemaError,
     Rule,

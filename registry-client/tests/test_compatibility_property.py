@@ -24,7 +24,7 @@ from fastavro import schemaless_reader, schemaless_writer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.registry.compatibility import can_read, parse_schema
+from accord.registry_client.compatibility import can_read, parse_schema
 
 pytestmark = pytest.mark.unit
 

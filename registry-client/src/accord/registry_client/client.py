@@ -12,85 +12,25 @@ import functools
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.common._httpx_compat import httpx as transport
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from accord.registry.compatibility import CompatibilityLevel
-from accord.runtime.errors import AccordError
+from accord.registry_client.compatibility import CompatibilityLevel
+from accord.registry_client.errors import (
+    IncompatibleSchemaError,
+    RegistryClientError,
+    RegistryUnavailableError,
+    SchemaNotFoundError,
+    SchemaRejectedError,
+    SubjectNotFoundError,
+)
+from accord.registry_client.models import Reference, RegisteredSchema, RegisteredVersion
+from accord.registry_client.references import inline_references
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A named type imported from a version of another subject."""
-
-    name: str
-    subject: str
-    version: int
-
-
-@dataclass(frozen=True)
-class RegisteredSchema:
-    """A schema by id."""
-
-    id: int
-    schema: str
-    references: tuple[Reference, ...] = ()
-
-
-@dataclass(frozen=True)
-class RegisteredVersion:
-    """One version of a subject; `schema` is the text as the registry stores it (compact JSON)."""
-
-    subject: str
-    version: int
-    id: int
-    schema: str
-    references: tuple[Reference, ...] = ()
-
-
-class RegistryClientError(AccordError):
-    """Base class of the client's errors; `error_code` is the registry's code, when it sent one."""
-
-    def __init__(self, message: str, error_code: int | None = None, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.error_code = error_code
-        self.http_status = http_status
-
-
-class SubjectNotFoundError(RegistryClientError):
-    """The subject (or the version of it) does not exist."""
-
-
-class SchemaNotFoundError(RegistryClientError):
-    """No schema with this id, or the schema is not registered under the subject."""
-
-
-class IncompatibleSchemaError(RegistryClientError):
-    """The registry refused the schema: it breaks the subject's compatibility level."""
-
-    def __init__(self, message: str, error_code: int | None = None, http_status: int | None = None) -> None:
-        super().__init__(message, error_code, http_status)
-        self.messages = _incompatibility_details(message)
-
-
-class InvalidSchemaError(RegistryClientError):
-    """The registry refused the schema as invalid Avro (or an invalid request)."""
-
-
-class RegistryUnavailableError(RegistryClientError):
-    """The registry could not be reached or answered with a server error."""
-
-
-def _incompatibility_details(message: str) -> list[str]:
-    _, _, details = message.partition("details: [")
-    return [part for part in details.rstrip("]").split(", ") if part and not part.startswith("{")]
 
 
 def _translated(call: Callable[..., T]) -> Callable[..., T]:
@@ -119,7 +59,7 @@ def _error_for(exc: SchemaRegistryError) -> RegistryClientError:
         return IncompatibleSchemaError(message, code, status)
     if status >= 500 or status in (401, 403):
         return RegistryUnavailableError(message, code, status)
-    return InvalidSchemaError(message, code, status)
+    return SchemaRejectedError(message, code, status)
 
 
 def _references(refs: Sequence[SchemaReference] | None) -> tuple[Reference, ...]:
@@ -253,58 +193,3 @@ class RegistryClient:
     @staticmethod
     def _missing(subject: str) -> RegisteredVersion:
         raise SchemaNotFoundError(f"schema registered under '{subject}' could not be read back")
-
-
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-_KEYWORDS = _PRIMITIVES | {"record", "enum", "fixed", "error", "array", "map"}
-
-
-def inline_references(schema: Any, definitions: dict[str, Any]) -> Any:
-    """Replace the first use of each referenced full name by its definition (later uses stay names)."""
-    placed: set[str] = set()
-
-    def full_name(name: str, namespace: str | None) -> str:
-        return name if "." in name or not namespace else f"{namespace}.{name}"
-
-    def walk(node: Any, namespace: str | None) -> Any:
-        if isinstance(node, str):
-            if node in _PRIMITIVES:
-                return node
-            name = full_name(node, namespace)
-            target = name if name in definitions else node
-            if target in definitions and target not in placed:
-                placed.add(target)
-                return walk(definitions[target], None)
-            return node
-        if isinstance(node, list):
-            return [walk(item, namespace) for item in node]
-        if isinstance(node, dict):
-            inner = namespace
-            if node.get("type") in ("record", "enum", "fixed", "error") and "name" in node:
-                declared = str(node["name"])
-                inner = declared.rpartition(".")[0] if "." in declared else node.get("namespace", namespace)
-                placed.add(full_name(declared, inner))
-            copy = dict(node)
-            if "fields" in copy:
-                copy["fields"] = [{**f, "type": walk(f["type"], inner)} for f in copy["fields"]]
-            for key in ("items", "values"):
-                if key in copy:
-                    copy[key] = walk(copy[key], inner)
-            if isinstance(copy.get("type"), dict | list) or (
-                isinstance(copy.get("type"), str)
-                and copy["type"]
-                not in _PRIMITIVES
-                | {
-                    "record",
-                    "enum",
-                    "fixed",
-                    "error",
-                    "array",
-                    "map",
-                }
-            ):
-                copy["type"] = walk(copy["type"], inner)
-            return copy
-        return node
-
-    return walk(schema, None)

@@ -10,17 +10,17 @@ import fastavro
 import httpx
 import pytest
 
-from accord.registry.client import (
+from accord.registry.testing import RegistryHandle
+from accord.registry_client import (
     IncompatibleSchemaError,
-    InvalidSchemaError,
     Reference,
     RegistryClient,
     RegistryUnavailableError,
     SchemaNotFoundError,
+    SchemaRejectedError,
     SubjectNotFoundError,
 )
-from accord.registry.compatibility import CompatibilityLevel
-from accord.registry.testing import RegistryHandle
+from accord.registry_client.compatibility import CompatibilityLevel
 from accord.runtime.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -87,7 +87,7 @@ def test_errors_are_specific(client: RegistryClient, subject: str) -> None:
         client.register(subject, named("Pay", namespace, ("amount", "int")))
     assert refused.value.error_code == 409
     assert any("amount" in message for message in refused.value.messages)
-    with pytest.raises(InvalidSchemaError, match="Invalid default"):
+    with pytest.raises(SchemaRejectedError, match="Invalid default"):
         client.register(
             subject,
             json.dumps(

@@ -1,0 +1,1 @@
+"""The REST API by resource: one router per module, included by `accord.registry.app`."""
