@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
     from accord.registry.testing import RegistryHandle
     from accord.runtime.testing import BrokerHandle
+    from accord.streaming.batch_schemas import BatchSchemaResolver
     from accord.streaming.ops import BatchCounts
-    from accord.streaming.schemas import SchemaCatalog
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +92,7 @@ class Pipeline:
 
     spark: SparkSession
     settings: StreamingSettings
-    catalog: SchemaCatalog
+    catalog: BatchSchemaResolver
 
     @property
     def lake(self) -> Lake:
@@ -168,7 +168,7 @@ def pipeline(
     tmp_path: Path,
 ) -> Pipeline:
     """A fresh lake reading the session topic from its current end, decoding with the session registry."""
-    from accord.streaming.schemas import RegistrySchemas, SchemaCatalog
+    from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 
     topic = kafka_broker.settings.events_topic
     settings = spark_settings.model_copy(
@@ -181,7 +181,7 @@ def pipeline(
             "starting_offsets": topic_end_offsets(kafka_broker.bootstrap, topic),
         }
     )
-    return Pipeline(spark, settings, SchemaCatalog(RegistrySchemas(registered_schemas), topic))
+    return Pipeline(spark, settings, BatchSchemaResolver(RegistrySchemas(registered_schemas), topic))
 
 
 def envelope(

@@ -50,7 +50,7 @@ def full_name(schema: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class WriterSchema:
+class ResolvedWriter:
     """How to decode the records written with one schema id."""
 
     schema_id: int
@@ -70,7 +70,7 @@ class WriterSchema:
 class BatchSchemas:
     """The decodable schema ids of one micro-batch, grouped by subject, and the unknown ones."""
 
-    by_subject: dict[str, list[WriterSchema]]
+    by_subject: dict[str, list[ResolvedWriter]]
     unknown: dict[int, str]
 
 
@@ -78,7 +78,7 @@ def _field_names(schema: dict[str, Any]) -> list[str]:
     return [str(field["name"]) for field in schema.get("fields", [])]
 
 
-class SchemaCatalog:
+class BatchSchemaResolver:
     """Caches writer schemas by id for the process lifetime; asks for reader schemas per batch."""
 
     def __init__(self, source: SchemaSource, topic: str) -> None:
@@ -93,7 +93,7 @@ class SchemaCatalog:
 
     def for_batch(self, schema_ids: Iterable[int]) -> BatchSchemas:
         """Writer and latest reader schema of every id; ids the registry does not know are listed apart."""
-        by_subject: dict[str, list[WriterSchema]] = {}
+        by_subject: dict[str, list[ResolvedWriter]] = {}
         unknown: dict[int, str] = {}
         readers: dict[str, dict[str, Any]] = {}
         for schema_id in sorted(set(schema_ids)):
@@ -115,7 +115,7 @@ class SchemaCatalog:
             reader = readers[subject]
             reader_names = set(_field_names(reader))
             by_subject.setdefault(subject, []).append(
-                WriterSchema(
+                ResolvedWriter(
                     schema_id=schema_id,
                     subject=subject,
                     event_type=event_type_of(str(reader["name"])),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from accord.streaming.schemas import SchemaCatalog, UnknownSchemaError, event_type_of
+from accord.streaming.batch_schemas import BatchSchemaResolver, UnknownSchemaError, event_type_of
 
 pytestmark = pytest.mark.unit
 
@@ -53,7 +53,7 @@ def test_event_type_is_the_snake_case_record_name(record: str, event_type: str) 
 def test_every_version_of_a_subject_is_read_with_the_latest_schema() -> None:
     v1, v2 = _record(URL), _record(URL, TITLE)
     registry = FakeRegistry({1: v1, 2: v2}, {"events-accord.events.PageView": 2})
-    batch = SchemaCatalog(registry, "events").for_batch([1, 2, 1])
+    batch = BatchSchemaResolver(registry, "events").for_batch([1, 2, 1])
 
     writers = batch.by_subject["events-accord.events.PageView"]
     assert [w.schema_id for w in writers] == [1, 2]
@@ -66,14 +66,16 @@ def test_every_version_of_a_subject_is_read_with_the_latest_schema() -> None:
 
 def test_fields_the_reader_dropped_are_listed_for_rescue() -> None:
     registry = FakeRegistry({1: _record(URL, TITLE), 2: _record(URL)}, {"events-accord.events.PageView": 2})
-    writers = SchemaCatalog(registry, "events").for_batch([1]).by_subject["events-accord.events.PageView"]
+    writers = (
+        BatchSchemaResolver(registry, "events").for_batch([1]).by_subject["events-accord.events.PageView"]
+    )
     assert writers[0].rescued_fields == ("title",)
 
 
 def test_unknown_ids_and_non_event_schemas_are_set_apart_with_a_reason() -> None:
     not_an_event = {"type": "record", "name": "Thing", "fields": [URL]}
     registry = FakeRegistry({1: _record(URL), 3: not_an_event}, {"events-accord.events.PageView": 1})
-    batch = SchemaCatalog(registry, "events").for_batch([1, 2, 3])
+    batch = BatchSchemaResolver(registry, "events").for_batch([1, 2, 3])
     assert list(batch.by_subject) == ["events-accord.events.PageView"]
     assert batch.unknown == {
         2: "schema id 2 is not registered",
@@ -83,7 +85,7 @@ def test_unknown_ids_and_non_event_schemas_are_set_apart_with_a_reason() -> None
 
 def test_writer_schemas_are_fetched_once_per_process() -> None:
     registry = FakeRegistry({1: _record(URL)}, {"events-accord.events.PageView": 1})
-    catalog = SchemaCatalog(registry, "events")
+    catalog = BatchSchemaResolver(registry, "events")
     catalog.for_batch([1])
     catalog.for_batch([1])
     assert registry.fetched == [1]
@@ -91,7 +93,7 @@ def test_writer_schemas_are_fetched_once_per_process() -> None:
 
 def test_a_subject_the_registry_does_not_know_is_read_with_its_writer_schema() -> None:
     v1 = _record(URL)
-    batch = SchemaCatalog(FakeRegistry({1: v1}, {}), "events").for_batch([1])
+    batch = BatchSchemaResolver(FakeRegistry({1: v1}, {}), "events").for_batch([1])
     writer = batch.by_subject["events-accord.events.PageView"][0]
     assert json.loads(writer.reader_json) == v1
     assert not writer.needs_resolution
