@@ -27,8 +27,8 @@ from accord.sdk.events import (
     Signup,
 )
 from accord.sdk.record import Event
+from accord.streaming.testing import read_events
 
-from .kafka_events import read_events
 from .sample_event import Sample
 
 pytestmark = pytest.mark.integration
