@@ -85,13 +85,7 @@ def topic_end_offsets(bootstrap: str, topic: str) -> str:
 @pytest.fixture(scope="session")
 def registered_schemas(registry_server: RegistryHandle, pytestconfig: pytest.Config) -> str:
     """The repository's schemas registered in the session registry; returns its URL."""
-    from accord.registry.client import RegistryClient
-    from accord.schemas.catalog import load_catalog
-    from accord.schemas.register import register_catalog
-
-    register_catalog(
-        load_catalog(Path(pytestconfig.rootpath) / "schemas" / "avro"), RegistryClient(registry_server.url)
-    )
+    register_event_schemas(registry_server.url, Path(pytestconfig.rootpath) / "schemas" / "avro")
     return registry_server.url
 
 
@@ -344,15 +338,18 @@ class Delivered:
         )
 
 
-def register_event_schemas(registry_url: str) -> dict[str, int]:
-    """Register the contracts the way `accord schemas register` does (shared types referenced)."""
+def register_event_schemas(registry_url: str, schemas_dir: Path | None = None) -> dict[str, int]:
+    """Register the contracts the way `accord schemas register` does (shared types referenced).
+
+    Returns the schema id of every subject; `schemas_dir` defaults to the schemas settings' folder.
+    """
     from accord.registry.client import RegistryClient
     from accord.schemas.catalog import load_catalog
     from accord.schemas.register import register_catalog
     from accord.schemas.settings import SchemasSettings
 
     settings = SchemasSettings()
-    catalog = load_catalog(settings.schemas_dir, settings.events_topic)
+    catalog = load_catalog(schemas_dir or settings.schemas_dir, settings.events_topic)
     return {r.subject: r.schema_id for r in register_catalog(catalog, RegistryClient(registry_url))}
 
 
