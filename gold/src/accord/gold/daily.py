@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accord.gold.exposures import user_key
+from accord.streaming.experiments import user_key
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -12,19 +12,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from accord.gold.experiments_config import ExperimentConfig
+from accord.streaming.experiments import user_key
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 MULTIPLE_VARIANTS = "__multiple__"
 """The variant a user seen in several variants is given (GrowthBook's name for it)."""
-
-
-def user_key() -> Column:
-    """The user an event belongs to, as the gateway keys Kafka records."""
-    from pyspark.sql import functions as sf
-
-    return sf.coalesce(sf.col("user_id"), sf.col("anonymous_id"))
 
 
 def event_timestamp() -> Column:
