@@ -71,15 +71,8 @@ COMPONENTS: Mapping[str, Component] = {
 }
 BY_DISTRIBUTION = {component.distribution: name for name, component in COMPONENTS.items()}
 
+
 # reported by `test_pending_violations_are_reported` until their owners move the code
-PENDING = frozenset(
-    {
-        "sdk: accord/sdk/simulator/cli.py imports click, which accord-sdk does not declare",
-        "sdk: accord/sdk/simulator/cli.py imports rich, which accord-sdk does not declare",
-    }
-)
-
-
 @dataclass(frozen=True)
 class Import:
     """One absolute import in a component's source."""
@@ -190,13 +183,7 @@ def check(root: Path, modules: Mapping[str, list[str]] | None = None) -> list[st
 
 
 def test_the_workspace_follows_the_component_graph() -> None:
-    problems = [problem for problem in check(ROOT) if problem not in PENDING]
-    assert problems == []
-
-
-@pytest.mark.xfail(reason="the SDK simulator (click, rich) is moving out of the SDK", strict=False)
-def test_pending_violations_are_reported() -> None:
-    assert sorted(PENDING & set(check(ROOT))) == []
+    assert check(ROOT) == []
 
 
 def write_component(

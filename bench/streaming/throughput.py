@@ -42,9 +42,9 @@ from accord.runtime.supervisor import Supervisor
 from accord.runtime.testing import BrokerHandle, make_test_settings
 from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
+from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import kafka_options, start_bronze
 from accord.streaming.lake import Lake
-from accord.streaming.schemas import RegistrySchemas, SchemaCatalog
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import start_silver
@@ -100,7 +100,7 @@ def _timed(action: Any) -> float:
 
 
 def _throughput(
-    spark: Any, base: StreamingSettings, catalog: SchemaCatalog, events: int, pairs: int, work: Path
+    spark: Any, base: StreamingSettings, catalog: BatchSchemaResolver, events: int, pairs: int, work: Path
 ) -> list[dict[str, float]]:
     results = []
     for pair in range(pairs + 1):
@@ -139,7 +139,12 @@ def _throughput(
 
 
 def _freshness(
-    spark: Any, settings: StreamingSettings, catalog: SchemaCatalog, gateway_url: str, rate: int, seconds: int
+    spark: Any,
+    settings: StreamingSettings,
+    catalog: BatchSchemaResolver,
+    gateway_url: str,
+    rate: int,
+    seconds: int,
 ) -> list[float]:
     lake = Lake.from_settings(settings)
     acked: dict[str, float] = {}
@@ -268,7 +273,7 @@ def main() -> None:
         with console.status(f"encoding and producing {args.events} events …"):
             _preload(runtime.kafka_bootstrap, runtime.events_topic, _framed_events(registry.url, args.events))
         spark = build_session(settings, "accord-bench")
-        catalog = SchemaCatalog(RegistrySchemas(registry.url), runtime.events_topic)
+        catalog = BatchSchemaResolver(RegistrySchemas(registry.url), runtime.events_topic)
         rates = _throughput(spark, settings, catalog, args.events, args.pairs, work)
         _print_rates(rates, args.events, args.pairs)
 

@@ -6,8 +6,7 @@ import pytest
 
 from accord.gateway.testing import GatewayHandle
 from accord.registry.testing import RegistryHandle
-
-from .kafka_events import register_event_schemas
+from accord.streaming.testing import register_event_schemas
 
 
 @pytest.fixture(scope="session")

@@ -27,9 +27,9 @@ from accord.sdk.events import (
     Signup,
 )
 from accord.sdk.record import Event
+from accord.streaming.testing import read_events
 from accord.wire.headers import SENT_AT
 
-from .kafka_events import read_events
 from .sample_event import Sample
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,7 @@ AccordSdkError
 │                               (unknown enum symbol, bytes of the wrong size for a fixed)
 ├── ConfigError                 a client setting is invalid
 ├── ClientClosedError           `track` after `close`
-├── QueueFullError              the queue stayed full for the whole block timeout
-└── SimulationError             the simulator could not produce a trustworthy truth file
+└── QueueFullError              the queue stayed full for the whole block timeout
 """
 
 from __future__ import annotations
@@ -81,11 +80,3 @@ class ClientClosedError(AccordSdkError):
 
 class QueueFullError(AccordSdkError):
     """The send queue stayed full for the whole block timeout; the event was dropped and counted."""
-
-
-class SimulationError(AccordSdkError):
-    """The simulator cannot vouch for what the gateway received, so it writes no truth file."""
-
-
-class ExperimentsFileError(SimulationError):
-    """The experiments file cannot be read, or an entry is malformed (the message names it)."""

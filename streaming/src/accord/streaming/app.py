@@ -12,10 +12,10 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import start_bronze
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.progress import ProgressFile, make_listener
-from accord.streaming.schemas import RegistrySchemas, SchemaCatalog
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import start_silver
@@ -37,7 +37,7 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
             # Silver must see everything Bronze copied in this run
             started.pop().awaitTermination()
     if "silver" in queries:
-        catalog = SchemaCatalog(RegistrySchemas(settings.registry_url), settings.events_topic)
+        catalog = BatchSchemaResolver(RegistrySchemas(settings.registry_url), settings.events_topic)
         started.append(start_silver(spark, settings, catalog, available_now=once, progress=progress))
     progress.update("app", {"queries": list(queries), "ready": True})
     stop = threading.Event()

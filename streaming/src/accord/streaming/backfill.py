@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from accord.streaming import delta_io, quarantine
+from accord.streaming.batch_schemas import BatchSchemaResolver
 from accord.streaming.errors import InvalidRangeError
 from accord.streaming.lake import Lake
 from accord.streaming.ops import BatchCounts
-from accord.streaming.schemas import SchemaCatalog
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import SilverBatch
 
@@ -39,7 +39,7 @@ def days(first: date, last: date) -> list[date]:
 def backfill(
     spark: SparkSession,
     settings: StreamingSettings,
-    catalog: SchemaCatalog,
+    catalog: BatchSchemaResolver,
     first: date,
     last: date,
     *,

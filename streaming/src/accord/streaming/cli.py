@@ -92,7 +92,7 @@ def backfill(first: date, last: date, rebuild: bool) -> None:
     """Recompute Silver from Bronze for a range of ingest dates."""
     from accord.streaming.backfill import backfill as run_backfill
     from accord.streaming.backfill import days
-    from accord.streaming.schemas import RegistrySchemas, SchemaCatalog
+    from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
     from accord.streaming.session import build_session
 
     settings = StreamingSettings()
@@ -118,7 +118,7 @@ def backfill(first: date, last: date, rebuild: bool) -> None:
                 )
                 bar.advance(task)
 
-            catalog = SchemaCatalog(RegistrySchemas(settings.registry_url), settings.events_topic)
+            catalog = BatchSchemaResolver(RegistrySchemas(settings.registry_url), settings.events_topic)
             run_backfill(spark, settings, catalog, first, last, rebuild=rebuild, on_day=on_day)
     finally:
         spark.stop()

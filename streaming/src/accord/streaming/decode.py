@@ -12,9 +12,9 @@ from datetime import timedelta
 from functools import reduce
 from typing import TYPE_CHECKING
 
+from accord.streaming.batch_schemas import ENVELOPE_FIELD, BatchSchemas, ResolvedWriter
 from accord.streaming.framing import avro_payload, header_epoch_millis
 from accord.streaming.rules import event_rules, first_broken
-from accord.streaming.schemas import ENVELOPE_FIELD, BatchSchemas, WriterSchema
 from accord.wire.headers import SENT_AT as SENT_AT_HEADER
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def with_coordinates(bronze: DataFrame) -> DataFrame:
     )
 
 
-def _record(writers: list[WriterSchema], rescue: bool) -> Column:
+def _record(writers: list[ResolvedWriter], rescue: bool) -> Column:
     """The decoded record (or, with `rescue`, the JSON of the writer-only fields) per schema id."""
     from pyspark.sql import functions as sf
     from pyspark.sql.avro.functions import from_avro
@@ -75,7 +75,7 @@ def _record(writers: list[WriterSchema], rescue: bool) -> Column:
     return branches[0] if len(branches) == 1 else sf.coalesce(*branches)
 
 
-def _decode_subject(rows: DataFrame, subject: str, writers: list[WriterSchema]) -> DataFrame:
+def _decode_subject(rows: DataFrame, subject: str, writers: list[ResolvedWriter]) -> DataFrame:
     from pyspark.sql import functions as sf
     from pyspark.sql.types import StructType
 

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from accord.streaming.errors import TableNotFoundError
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
@@ -46,6 +48,34 @@ def load_if_exists(spark: SparkSession, path: str, version: int | None = None) -
         if exc.getCondition() in _MISSING_TABLE_CONDITIONS:
             return None
         raise
+
+
+def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+    """The Delta table at `path`, as of `version` when given (so several reads see one snapshot).
+
+    Raises:
+        TableNotFoundError: there is no Delta table at `path`.
+    """
+    frame = load_if_exists(spark, path, version)
+    if frame is None:
+        raise TableNotFoundError(path)
+    return frame
+
+
+def latest_version(spark: SparkSession, path: str) -> int:
+    """The newest version of the Delta table at `path`.
+
+    Raises:
+        TableNotFoundError: there is no Delta table at `path`.
+    """
+    from delta.tables import DeltaTable
+
+    read_table(spark, path)
+    newest = DeltaTable.forPath(spark, path).history(1).select("version").first()
+    if newest is None:
+        raise TableNotFoundError(path)
+    version: int = newest[0]
+    return version
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:

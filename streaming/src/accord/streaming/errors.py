@@ -19,3 +19,15 @@ class InvalidRangeError(StreamingError):
 
 class StreamFailedError(StreamingError):
     """A streaming query stopped with an error; its checkpoint lets a restart resume."""
+
+
+class TableNotFoundError(StreamingError):
+    """A Delta table the command needs is not in the lake."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no Delta table at {path}: has the pipeline written anything yet?")
+        self.path = path
+
+
+class InspectError(StreamingError):
+    """The ledger or a trace could not ask a server (gateway, Kafka) for what it holds."""

@@ -33,9 +33,6 @@ class StreamingSettings(BaseSettings):
     gateway_url: str = Field(
         default="http://127.0.0.1:8080", description="where the ledger reads `/v1/stats`"
     )
-    experiments_file: Path | None = Field(
-        default=None, description="experiments JSON for Gold; default: the one shipped for the demo"
-    )
 
     spark_master: str = "local[2]"
     spark_driver_memory: str = "1g"

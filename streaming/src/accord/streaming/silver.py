@@ -21,6 +21,7 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from accord.streaming import dedup, delta_io, quarantine
+from accord.streaming.batch_schemas import BatchSchemaResolver
 from accord.streaming.bronze import ensure_bronze_table
 from accord.streaming.decode import CONFLICTING_DUPLICATE, decode
 from accord.streaming.errors import StreamFailedError
@@ -28,7 +29,6 @@ from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, reco
 from accord.streaming.lake import Lake
 from accord.streaming.ops import BatchCounts, last_max_event_time, record_batch
 from accord.streaming.progress import ProgressFile
-from accord.streaming.schemas import SchemaCatalog
 from accord.streaming.settings import StreamingSettings
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class SilverBatch:
     def __init__(
         self,
         settings: StreamingSettings,
-        catalog: SchemaCatalog,
+        catalog: BatchSchemaResolver,
         *,
         source: str = "stream",
         progress: ProgressFile | None = None,
@@ -273,7 +273,7 @@ def _conflicts(classified: DataFrame, raw_columns: list[str]) -> DataFrame:
 def start_silver(
     spark: SparkSession,
     settings: StreamingSettings,
-    catalog: SchemaCatalog,
+    catalog: BatchSchemaResolver,
     *,
     available_now: bool = False,
     progress: ProgressFile | None = None,

@@ -3,32 +3,41 @@
 Loaded for the whole repository through `-p accord.streaming.testing` in the root pytest config.
 `spark` is shared by every Spark test (Gold and the contract suite included); `pipeline` gives
 a test a fresh lake fed from the session broker's `events` topic, starting at the offsets the
-topic has when the test begins, so tests never see each other's events.
+topic has when the test begins, so tests never see each other's events. `lake` and
+`write_silver` give a test an empty lake and Silver-shaped rows (`silver_event`) written to it,
+for what reads Silver (Gold, the ledger, trace) without running the jobs. `read_events` reads
+back from the `events` topic what a client sent through the gateway.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import itertools
 import json
 import time
-from collections.abc import Iterator
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
-from accord.wire import headers
+from accord.wire import headers as wire_headers
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from accord.registry.testing import RegistryHandle
     from accord.runtime.testing import BrokerHandle
+    from accord.streaming.batch_schemas import BatchSchemaResolver
     from accord.streaming.ops import BatchCounts
-    from accord.streaming.schemas import SchemaCatalog
 
 
 @pytest.fixture(scope="session")
@@ -77,13 +86,7 @@ def topic_end_offsets(bootstrap: str, topic: str) -> str:
 @pytest.fixture(scope="session")
 def registered_schemas(registry_server: RegistryHandle, pytestconfig: pytest.Config) -> str:
     """The repository's schemas registered in the session registry; returns its URL."""
-    from accord.registry_client import RegistryClient
-    from accord.schemas.catalog import load_catalog
-    from accord.schemas.register import register_catalog
-
-    register_catalog(
-        load_catalog(Path(pytestconfig.rootpath) / "schemas" / "avro"), RegistryClient(registry_server.url)
-    )
+    register_event_schemas(registry_server.url, Path(pytestconfig.rootpath) / "schemas" / "avro")
     return registry_server.url
 
 
@@ -93,7 +96,7 @@ class Pipeline:
 
     spark: SparkSession
     settings: StreamingSettings
-    catalog: SchemaCatalog
+    catalog: BatchSchemaResolver
 
     @property
     def lake(self) -> Lake:
@@ -169,7 +172,7 @@ def pipeline(
     tmp_path: Path,
 ) -> Pipeline:
     """A fresh lake reading the session topic from its current end, decoding with the session registry."""
-    from accord.streaming.schemas import RegistrySchemas, SchemaCatalog
+    from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 
     topic = kafka_broker.settings.events_topic
     settings = spark_settings.model_copy(
@@ -182,7 +185,7 @@ def pipeline(
             "starting_offsets": topic_end_offsets(kafka_broker.bootstrap, topic),
         }
     )
-    return Pipeline(spark, settings, SchemaCatalog(RegistrySchemas(registered_schemas), topic))
+    return Pipeline(spark, settings, BatchSchemaResolver(RegistrySchemas(registered_schemas), topic))
 
 
 def envelope(
@@ -235,6 +238,167 @@ def produce_raw(bootstrap: str, topic: str, values: list[bytes], received_at_ms:
             topic,
             key=b"raw",
             value=value,
-            headers=[(headers.RECEIVED_AT, headers.encode_millis(received_at_ms))],
+            headers=[(wire_headers.RECEIVED_AT, wire_headers.encode_millis(received_at_ms))],
         )
     assert producer.flush(10) == 0
+
+
+SILVER_DDL = (
+    "event_id string, event_type string, subject string, schema_id int, event_time timestamp, "
+    "sent_at timestamp, received_at timestamp, event_time_corrected timestamp, user_id string, "
+    "anonymous_id string, session_id string, "
+    "experiment_exposure struct<experiment_id: string, variant: string>, "
+    "purchase struct<order_id: string, amount: decimal(12,2), currency: string>, "
+    "conversion struct<name: string, value: decimal(12,2)>, "
+    "experiments map<string,string>, is_late boolean, kafka_topic string, kafka_partition int, "
+    "kafka_offset long, processed_at timestamp, event_date date"
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, 0)
+_offsets = itertools.count()
+
+
+def silver_event(
+    event_type: str,
+    user: str,
+    at: datetime,
+    *,
+    variant: str | None = None,
+    experiment: str = "new_checkout",
+    amount: str | None = None,
+    name: str | None = None,
+    late: bool = False,
+    anonymous: bool = False,
+) -> dict[str, Any]:
+    """One Silver row as the Silver job writes it (only the columns Gold reads are filled)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "subject": f"events-accord.events.{event_type}",
+        "schema_id": 1,
+        "event_time": at,
+        "sent_at": at,
+        "received_at": at + (timedelta(hours=30) if late else timedelta(seconds=1)),
+        "event_time_corrected": at,
+        "user_id": None if anonymous else user,
+        "anonymous_id": user if anonymous else None,
+        "session_id": None,
+        "experiment_exposure": {"experiment_id": experiment, "variant": variant} if variant else None,
+        "purchase": {"order_id": str(uuid.uuid4()), "amount": Decimal(amount), "currency": "EUR"}
+        if event_type == "purchase" and amount
+        else None,
+        "conversion": {"name": name, "value": Decimal(amount) if amount else None} if name else None,
+        "experiments": {},
+        "is_late": late,
+        "kafka_topic": "events",
+        "kafka_partition": 0,
+        "kafka_offset": next(_offsets),
+        "processed_at": at,
+        "event_date": at.date(),
+    }
+
+
+SilverWriter = Callable[..., None]
+
+
+@pytest.fixture
+def lake(spark_settings: StreamingSettings, tmp_path: Path) -> Lake:
+    """A fresh, empty lake for one test."""
+    return Lake.from_settings(spark_settings.model_copy(update={"lake_uri": str(tmp_path / "lake")}))
+
+
+@pytest.fixture
+def write_silver(spark: SparkSession, lake: Lake) -> SilverWriter:
+    """Append rows to the test lake's Silver table, partitioned as the Silver job partitions it."""
+
+    def write(rows: Iterable[dict[str, Any]], without: tuple[str, ...] = ()) -> None:
+        """`without`: event-type columns Silver does not have yet (no such event arrived)."""
+        frame = spark.createDataFrame(list(rows), SILVER_DDL).drop(*without)
+        frame.write.format("delta").mode("append").partitionBy("event_date", "event_type").save(lake.silver)
+
+    return write
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One record of the `events` topic."""
+
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str]
+
+    @property
+    def schema_id(self) -> int:
+        """The schema id of the Confluent framing."""
+        from accord.wire.framing import unframe
+
+        return unframe(self.value).schema_id
+
+    def decode(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The Avro record, read with `schema` (the writer's)."""
+        from fastavro import parse_schema, schemaless_reader
+
+        from accord.wire.framing import unframe
+
+        body = unframe(self.value).avro_body
+        return cast("dict[str, Any]", schemaless_reader(io.BytesIO(body), parse_schema(schema), None))
+
+
+def register_event_schemas(registry_url: str, schemas_dir: Path | None = None) -> dict[str, int]:
+    """Register the contracts the way `accord schemas register` does (shared types referenced).
+
+    Returns the schema id of every subject; `schemas_dir` defaults to the schemas settings' folder.
+    """
+    from accord.registry_client import RegistryClient
+    from accord.schemas.catalog import load_catalog
+    from accord.schemas.register import register_catalog
+    from accord.schemas.settings import SchemasSettings
+
+    settings = SchemasSettings()
+    catalog = load_catalog(schemas_dir or settings.schemas_dir, settings.events_topic)
+    return {r.subject: r.schema_id for r in register_catalog(catalog, RegistryClient(registry_url))}
+
+
+def read_events(bootstrap: str, event_ids: set[str], timeout_s: float = 60.0) -> dict[str, list[Delivered]]:
+    """Every record of `events` whose `accord.event_id` header is in `event_ids`, by id.
+
+    Reads until all ids were seen and the topic has nothing more to give (so duplicates would
+    show), or until `timeout_s`.
+    """
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"accord-tests-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe(["events"])
+    found: dict[str, list[Delivered]] = defaultdict(list)
+    deadline = time.monotonic() + timeout_s
+    idle = 0
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                idle += 1
+                if idle >= 4 and event_ids <= found.keys():
+                    break
+                continue
+            if message.error():
+                continue
+            idle = 0
+            raw_headers = cast("list[tuple[str, bytes | None]]", message.headers() or [])
+            headers = {name: _text(value) for name, value in raw_headers}
+            event_id = headers.get(wire_headers.EVENT_ID)
+            if event_id in event_ids:
+                found[event_id].append(Delivered(message.key(), message.value() or b"", headers))
+    finally:
+        consumer.close()
+    return dict(found)
+
+
+def _text(value: bytes | None) -> str:
+    return value.decode() if value is not None else ""
