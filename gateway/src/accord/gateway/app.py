@@ -25,7 +25,7 @@ from accord.gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-_AUTHENTICATED = ("/v1/events", "/v1/schemas/resolve")
+_AUTHENTICATED = ("/v1/events", "/v1/schemas/resolve", "/v1/stats")
 """Paths documented as requiring the write key (security scheme `writeKey`)."""
 
 

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from accord.gateway import api_models
-from accord.gateway.routes.dependencies import GatewayDep
-from accord.gateway.routes.responses import json_response
+from accord.gateway.routes.dependencies import GatewayDep, KeysDep
+from accord.gateway.routes.responses import ERROR_DOC, answered, json_response
 
 router = APIRouter()
 
 
-@router.get("/v1/stats", summary="Events per hour of receipt", response_model=api_models.Stats)
-async def stats(gateway: GatewayDep) -> Response:
-    """Accepted, duplicate and rejected events per hour of receipt since the gateway started."""
-    return json_response(200, {"hours": gateway.counts.snapshot()})
+@router.get(
+    "/v1/stats",
+    summary="Events per hour of receipt",
+    response_model=api_models.Stats,
+    responses={401: {**ERROR_DOC, "description": "missing or unknown write key"}},
+)
+async def stats(request: Request, gateway: GatewayDep, keys: KeysDep) -> Response:
+    """Accepted, duplicate and rejected events per hour of receipt since the gateway started.
+
+    Any valid write key may read them; without one the answer is 401.
+    """
+
+    async def handle() -> Response:
+        keys.authenticate(request.headers.get("authorization"))
+        return json_response(200, {"hours": gateway.counts.snapshot()})
+
+    return await answered("stats", gateway, handle)
 
 
 @router.get(
