@@ -16,11 +16,6 @@ from .schemas import click, click_schema
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def clicks(registry_server: RegistryHandle) -> Registered:
-    return register_click(registry_server.url)
-
-
 def _resolve(handle: GatewayHandle, body: object, key: str | None = None) -> httpx.Response:
     return httpx.post(
         f"{handle.url}/v1/schemas/resolve",

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from accord.runtime.errors import AccordError
 
+# Codes added by the reliability fixes; stable like the others, and bound for the wire enum.
+GZIP_TRAILING_DATA = "gzip_trailing_data"
+"""400: bytes after the last complete gzip member that are not another member."""
+TOO_MANY_GZIP_MEMBERS = "too_many_gzip_members"
+"""400: a gzip body of more members than any writer needs (each costs a decoder)."""
+JSON_TOO_DEEP = "json_too_deep"
+"""400: a JSON document nested deeper than the gateway reads (`bodies.MAX_JSON_DEPTH`)."""
+
 
 class GatewayError(AccordError):
     """Base class of the gateway's errors."""

@@ -19,7 +19,7 @@ from fastavro.validation import validate
 
 from accord.gateway.catalog import WriterSchema
 from accord.gateway.framing import FRAME_HEADER_BYTES, frame
-from accord.gateway.json_decimals import with_decimals
+from accord.gateway.json_decimals import DecimalOutOfBoundsError, with_decimals
 from accord.gateway.rejections import EventInvalidError, FailureType
 
 
@@ -89,7 +89,10 @@ def encode_json_event(payload: Any, writer: WriterSchema) -> ValidEvent:
     if not isinstance(event_id, str):
         event_id = None
     if writer.has_decimals:
-        payload = with_decimals(payload, writer.parsed, writer.parsed["__named_schemas"])
+        try:
+            payload = with_decimals(payload, writer.parsed, writer.parsed["__named_schemas"])
+        except DecimalOutOfBoundsError as exc:
+            raise _schema_error(exc.rule, f"{exc.field} {exc.problem}", exc.field, event_id) from None
     buffer = BytesIO()
     try:
         if not validate(payload, writer.parsed, raise_errors=False, strict=True):

@@ -213,11 +213,12 @@ class Gateway:
             (events_topic, event.key, event.value, [*shared, ("accord.event_id", event.event_id.encode())])
             for event in batch.valid
         ]
+        kept_bytes = settings.deadletter_original_max_bytes
         records.extend(
             (
                 settings.deadletter_topic,
                 rejection.event_id.encode() if rejection.event_id else None,
-                orjson.dumps(rejection.deadletter_record(received_at_ms, key_id)),
+                orjson.dumps(rejection.deadletter_record(received_at_ms, key_id, kept_bytes)),
                 shared,
             )
             for rejection in batch.rejections

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fastavro
-import orjson
 from fastapi import APIRouter, Request, Response
 from fastavro.schema import SchemaParseException, UnknownType, to_parsing_canonical_form
 
@@ -77,9 +76,11 @@ def _resolve_request(document: object) -> tuple[str, str]:
         raise BadRequestError("invalid_request", "'subject' must be a non-empty string")
     if isinstance(schema, str):
         try:
-            schema = orjson.loads(schema)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequestError("invalid_schema", f"'schema' is a string but not JSON: {exc}") from exc
+            schema = parse_json(schema, "'schema', a string,")
+        except BadRequestError as exc:
+            if exc.code == "malformed_json":
+                raise BadRequestError("invalid_schema", exc.message) from exc
+            raise
     if not isinstance(schema, dict | list | str):
         raise BadRequestError("invalid_schema", "'schema' must be an Avro schema (JSON object or string)")
     try:
