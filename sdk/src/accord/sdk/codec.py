@@ -127,6 +127,10 @@ def _build(cls: type) -> EventCodec:
     )
 
 
+FRAME_HEADER_BYTES = 5
+"""Magic byte and schema id in front of each event's Avro body."""
+
+
 def frame(schema_id: int, body: bytes) -> bytes:
     """`body` in Confluent framing: magic byte 0, 4-byte big-endian schema id, Avro binary."""
     return b"\x00" + schema_id.to_bytes(4, "big") + body

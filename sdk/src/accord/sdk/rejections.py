@@ -5,14 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# Codes the SDK reports itself, for events it never got the gateway to accept.
+SCHEMA_NOT_REGISTERED = "schema_not_registered"
+"""The event's schema has no registered version matching the client's."""
+EVENT_TOO_LARGE = "event_too_large"
+"""The encoded event exceeds `ClientConfig.max_event_bytes` (the gateway's limit): never sent."""
+RETRIES_EXHAUSTED = "retries_exhausted"
+"""The gateway stayed unavailable for `retry_timeout_s` (or `max_retries` attempts). When an
+attempt timed out rather than being refused, the gateway may still have taken the event."""
+
 
 @dataclass(frozen=True)
 class RejectedEvent:
     """An event the gateway refused, passed to the client's `on_rejected` callback.
 
-    `code` is the gateway's code (e.g. `schema_violation`, `unauthorized`) or
-    `schema_not_registered` when the event's schema has no registered version; `field` names
-    the offending field when the gateway said which.
+    `code` is the gateway's code (e.g. `wrong_type`, `invalid_write_key`), or one the SDK
+    reports itself: `schema_not_registered` (no registered version of the event's schema),
+    `event_too_large` (larger than the gateway takes, so never sent) or `retries_exhausted`
+    (the gateway stayed unavailable past the retry bounds). `field` names the offending field
+    when the gateway said which.
     """
 
     event_id: str
