@@ -69,7 +69,8 @@ def test_a_json_event_holding_a_5_mb_string_is_dead_lettered_and_the_valid_ones_
     gateway_server: GatewayHandle, clicks: Registered, events_topic: TopicReader, deadletters: TopicReader
 ) -> None:
     valid = [click() for _ in range(5)]
-    huge = {"schema": clicks.subject, "payload": click(button="a" * 4_900_000)}
+    huge_payload = click(button="a" * 4_900_000)
+    huge = {"schema": clicks.subject, "payload": huge_payload}
     events = [{"schema": clicks.subject, "payload": record} for record in valid]
 
     response = _post(
@@ -78,7 +79,9 @@ def test_a_json_event_holding_a_5_mb_string_is_dead_lettered_and_the_valid_ones_
 
     assert response.status_code == 207, response.text
     assert response.json()["accepted"] == 5
-    assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [(3, "event_too_large")]
+    assert [(r["index"], r["code"], r["event_id"]) for r in response.json()["rejected"]] == [
+        (3, "event_too_large", huge_payload["envelope"]["event_id"])
+    ]
     assert len(events_topic.read(5)) == 5
     (letter,) = [json.loads(r.value) for r in deadletters.read(1)]
     original = orjson.dumps(huge)

@@ -152,7 +152,7 @@ class Gateway:
                 schema_id = writer.schema_id
                 event = encode_json_event(payload, writer)
                 if len(event.value) > self.settings.max_event_bytes:
-                    raise _too_large(len(event.value), self.settings.max_event_bytes)
+                    raise _too_large(len(event.value), self.settings.max_event_bytes, event.event_id)
             except EventInvalidError as error:
                 batch.rejections.append(
                     Rejection.from_error(
@@ -261,11 +261,12 @@ def _format_error(code: str, message: str, field: str | None = None) -> EventInv
     return EventInvalidError(FailureType.FORMAT_VIOLATION, code, message, field)
 
 
-def _too_large(size: int, limit: int) -> EventInvalidError:
+def _too_large(size: int, limit: int, event_id: str | None = None) -> EventInvalidError:
     return EventInvalidError(
         FailureType.SIZE_VIOLATION,
         "event_too_large",
         f"the event is {size} bytes; the limit is {limit} bytes",
+        event_id=event_id,
     )
 
 
