@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Codes the SDK reports itself, for events it never got the gateway to accept.
-SCHEMA_NOT_REGISTERED = "schema_not_registered"
-"""The event's schema has no registered version matching the client's."""
+# Codes the SDK reports itself, for events it never got the gateway to accept (with
+# `sender.SCHEMA_NOT_REGISTERED`).
 EVENT_TOO_LARGE = "event_too_large"
 """The encoded event exceeds `ClientConfig.max_event_bytes` (the gateway's limit): never sent."""
 RETRIES_EXHAUSTED = "retries_exhausted"

@@ -15,12 +15,7 @@ from accord.sdk.codec import frame, length_prefixed
 from accord.sdk.config import ClientConfig
 from accord.sdk.counters import Tally
 from accord.sdk.queue import EventQueue, Pending
-from accord.sdk.rejections import (
-    RETRIES_EXHAUSTED,
-    SCHEMA_NOT_REGISTERED,
-    RejectedCallback,
-    RejectedEvent,
-)
+from accord.sdk.rejections import RETRIES_EXHAUSTED, RejectedCallback, RejectedEvent
 from accord.sdk.transport import (
     AVRO_BATCH,
     JSON_BATCH,
@@ -34,6 +29,8 @@ from accord.sdk.transport import (
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+SCHEMA_NOT_REGISTERED = "schema_not_registered"
 
 
 class _AbandonedError(Exception):
