@@ -56,3 +56,19 @@ def click(user_id: str | None = "user-1", **fields: Any) -> dict[str, Any]:
     }
     record.update(fields)
     return record
+
+
+def order_schema(namespace: str) -> dict[str, Any]:
+    """An event record `<namespace>.Order` with an envelope and a `decimal(12, 2)` amount."""
+    return {
+        "type": "record",
+        "name": "Order",
+        "namespace": namespace,
+        "fields": [
+            {"name": "envelope", "type": envelope_schema()},
+            {
+                "name": "amount",
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2},
+            },
+        ],
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,33 +12,14 @@ import orjson
 import pytest
 
 from accord.gateway.testing import GatewayHandle
-from accord.registry.testing import RegistryHandle
-from accord.runtime.testing import BrokerHandle
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
 from accord.wire.headers import EVENT_ID, KEY_ID, RECEIVED_AT, SENT_AT
 
-from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json, register_click
+from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json
 from .schemas import click
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def clicks(registry_server: RegistryHandle) -> Registered:
-    return register_click(registry_server.url)
-
-
-@pytest.fixture
-def events_topic(kafka_broker: BrokerHandle) -> Iterator[TopicReader]:
-    with TopicReader(kafka_broker.bootstrap, kafka_broker.settings.events_topic) as reader:
-        yield reader
-
-
-@pytest.fixture
-def deadletters(kafka_broker: BrokerHandle) -> Iterator[TopicReader]:
-    with TopicReader(kafka_broker.bootstrap, kafka_broker.settings.deadletter_topic) as reader:
-        yield reader
 
 
 def _json_event(clicks: Registered, record: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import time
 from typing import Any
 
 import fastavro
+import orjson
 import pytest
 
+from accord.gateway import events
 from accord.gateway.catalog import WriterSchema, without_logical_types
 from accord.gateway.events import EventClock, decode_avro_event, encode_json_event
-from accord.gateway.rejections import EventInvalidError, Rejection
+from accord.gateway.rejections import MAX_TEXT_CHARS, EventInvalidError, Rejection
 from accord.wire.error_codes import ErrorCode, FailureType
 from accord.wire.framing import frame
 from accord.wire.vectors import wire_vectors
@@ -141,7 +144,7 @@ def test_the_deadletter_record_follows_the_wire_contract() -> None:
         FailureType.SCHEMA_VIOLATION, ErrorCode.WRONG_TYPE, "count is string", "count", event_id="e1"
     )
     rejection = Rejection.from_error(3, error, b"\x00raw", subject="events-x.Y", schema_id=9)
-    assert rejection.deadletter_record(1234, "web") == {
+    assert rejection.deadletter_record(1234, "web", original_max_bytes=100) == {
         "stage": "gateway",
         "failure_type": "schema_violation",
         "subject": "events-x.Y",
@@ -149,6 +152,9 @@ def test_the_deadletter_record_follows_the_wire_contract() -> None:
         "errors": [{"field": "count", "rule": "wrong_type", "message": "count is string"}],
         "event_id": "e1",
         "original": base64.b64encode(b"\x00raw").decode(),
+        "original_size": 4,
+        "original_sha256": hashlib.sha256(b"\x00raw").hexdigest(),
+        "original_truncated": False,
         "recoverable": True,
         "received_at": 1234,
         "key_id": "web",
@@ -160,6 +166,28 @@ def test_the_deadletter_record_follows_the_wire_contract() -> None:
         "field": "count",
         "message": "count is string",
     }
+
+
+def test_a_deadletter_record_keeps_a_bounded_part_of_a_large_original_with_its_size_and_digest() -> None:
+    original = bytes(range(256)) * 4_000
+    huge = "x" * 4_000_000
+    error = EventInvalidError(
+        FailureType.SCHEMA_VIOLATION, ErrorCode.INVALID_UUID, f"not a UUID: {huge}", huge, event_id=huge
+    )
+    rejection = Rejection.from_error(0, error, original, subject=huge)
+    record = rejection.deadletter_record(1, "web", original_max_bytes=1_000)
+    assert base64.b64decode(record["original"]) == original[:1_000]
+    assert record["original_size"] == len(original)
+    assert record["original_sha256"] == hashlib.sha256(original).hexdigest()
+    assert record["original_truncated"] is True
+    # whatever the client sent, neither the record nor the answer grows with it
+    assert len(orjson.dumps(record)) < 10_000
+    assert len(orjson.dumps(rejection.answer())) < 5_000
+    assert record["event_id"].startswith("x" * MAX_TEXT_CHARS)
+
+
+def _decimal_type(precision: int, scale: int) -> dict[str, Any]:
+    return {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale}
 
 
 def _order_writer(precision: int = 12, scale: int = 2) -> WriterSchema:
@@ -177,6 +205,18 @@ def _order_writer(precision: int = 12, scale: int = 2) -> WriterSchema:
                 "name": "tip",
                 "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2}],
                 "default": None,
+            },
+            {
+                "name": "lines",
+                "type": {
+                    "type": "array",
+                    "items": {
+                        "type": "record",
+                        "name": "Line",
+                        "fields": [{"name": "price", "type": _decimal_type(8, 2)}],
+                    },
+                },
+                "default": [],
             },
         ],
     }
@@ -275,3 +315,56 @@ def test_decimal_rule_of_the_vectors_is_applied_before_encoding(case: dict[str, 
     with pytest.raises(EventInvalidError) as caught:
         encode_json_event(event, writer, _now())
     assert (caught.value.code, caught.value.field) == (case["verdict"], "amount")
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field"),
+    [
+        ({"amount": "1e1000000"}, "decimal_out_of_range", "amount"),
+        ({"amount": "1e10000000"}, "decimal_out_of_range", "amount"),
+        ({"amount": "-9.99E+999999999"}, "decimal_out_of_range", "amount"),
+        ({"amount": "0.1e-1000000"}, "decimal_out_of_range", "amount"),
+        ({"amount": "1" * 5_000}, "decimal_out_of_range", "amount"),
+        ({"amount": "12345678901"}, "decimal_out_of_range", "amount"),
+        ({"amount": "12.345"}, "decimal_out_of_range", "amount"),
+        ({"amount": "NaN"}, "decimal_out_of_range", "amount"),
+        ({"amount": "-Infinity"}, "decimal_out_of_range", "amount"),
+        ({"amount": "1", "tip": "1e999999"}, "decimal_out_of_range", "tip"),
+        (
+            {"amount": "1", "lines": [{"price": "1"}, {"price": "1e999999"}]},
+            "decimal_out_of_range",
+            "lines[1].price",
+        ),
+    ],
+)
+def test_decimals_that_cannot_fit_are_refused_before_fastavro_sees_them(
+    fields: dict[str, Any], code: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fastavro's decimal writer (run by validation as well as by the writer) computes 10**exponent:
+    # refusing must not reach it
+    def never(*_: object, **__: object) -> bool:
+        raise AssertionError("fastavro was handed a decimal that cannot fit")
+
+    monkeypatch.setattr(events, "validate", never)
+    monkeypatch.setattr(fastavro, "schemaless_writer", never)
+    with pytest.raises(EventInvalidError) as caught:
+        encode_json_event({"envelope": click()["envelope"], **fields}, _order_writer(), _now())
+    assert (caught.value.code, caught.value.field) == (code, field)
+    assert caught.value.message.startswith(field)
+    assert caught.value.failure_type is FailureType.SCHEMA_VIOLATION
+
+
+def test_decimals_at_the_bounds_of_their_type_are_accepted() -> None:
+    from decimal import Decimal
+
+    writer = _order_writer()
+    payload = {
+        "envelope": click()["envelope"],
+        "amount": "-9999999999.99",
+        "tip": "9999.9",
+        "lines": [{"price": "1.2e5"}, {"price": 0.5}],
+    }
+    event = encode_json_event(payload, writer, _now())
+    decoded: Any = fastavro.schemaless_reader(io.BytesIO(event.value[5:]), writer.parsed, None)
+    assert decoded["amount"] == Decimal("-9999999999.99")
+    assert [line["price"] for line in decoded["lines"]] == [Decimal("120000"), Decimal("0.5")]

@@ -4,7 +4,7 @@ import gzip
 
 import pytest
 
-from accord.gateway.bodies import gunzip, sent_at_ms
+from accord.gateway.bodies import MAX_GZIP_MEMBERS, gunzip, sent_at_ms
 from accord.gateway.counts import HourlyCounts
 from accord.gateway.dedup import RecentEventIds
 from accord.gateway.errors import BadRequestError, PayloadTooLargeError, RateLimitedError
@@ -57,6 +57,53 @@ def test_gzip_output_is_bounded() -> None:
         gunzip(b"not gzip", 100)
     with pytest.raises(BadRequestError, match="truncated"):
         gunzip(gzip.compress(b"x" * 1000)[:-12], 10_000)
+
+
+def test_every_gzip_member_is_decoded() -> None:
+    members = [gzip.compress(part) for part in (b"first,", b"", b"second," * 1000, b"third")]
+    assert gunzip(b"".join(members), 100_000) == b"first," + b"second," * 1000 + b"third"
+
+
+@pytest.mark.parametrize(
+    ("trailer", "code"),
+    [
+        (b"x", "gzip_trailing_data"),
+        (b"\x00" * 8, "gzip_trailing_data"),
+        (b"\x1f", "gzip_trailing_data"),
+        (b"garbage after the member", "gzip_trailing_data"),
+        (b"\x1f\x8b but not a member", "invalid_gzip"),
+    ],
+)
+def test_bytes_after_the_last_gzip_member_refuse_the_body(trailer: bytes, code: str) -> None:
+    body = gzip.compress(b"a" * 50) + gzip.compress(b"b" * 50) + trailer
+    with pytest.raises(BadRequestError) as caught:
+        gunzip(body, 10_000)
+    assert caught.value.code == code
+
+
+def test_a_truncated_second_gzip_member_refuses_the_body() -> None:
+    body = gzip.compress(b"a" * 50) + gzip.compress(b"b" * 5000)[:-6]
+    with pytest.raises(BadRequestError, match="member 2 is truncated") as caught:
+        gunzip(body, 10_000)
+    assert caught.value.code == "invalid_gzip"
+
+
+def test_the_output_of_all_gzip_members_together_is_bounded() -> None:
+    half = gzip.compress(b"x" * 60)
+    assert len(gunzip(half + half, 120)) == 120
+    with pytest.raises(PayloadTooLargeError):
+        gunzip(half + half + gzip.compress(b"x"), 120)
+    bomb = gzip.compress(b"\x00" * 50_000_000)
+    with pytest.raises(PayloadTooLargeError):
+        gunzip(half + bomb, 1_000_000)
+
+
+def test_a_body_of_more_gzip_members_than_allowed_is_refused() -> None:
+    empty = gzip.compress(b"")
+    assert gunzip(empty * MAX_GZIP_MEMBERS, 10) == b""
+    with pytest.raises(BadRequestError) as caught:
+        gunzip(empty * (MAX_GZIP_MEMBERS + 1), 10)
+    assert caught.value.code == "too_many_gzip_members"
 
 
 def test_sent_at_accepts_rfc3339_with_offset_only() -> None:

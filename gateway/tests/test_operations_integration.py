@@ -16,11 +16,6 @@ from .schemas import click, click_schema
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def clicks(registry_server: RegistryHandle) -> Registered:
-    return register_click(registry_server.url)
-
-
 def _resolve(handle: GatewayHandle, body: object, key: str | None = None) -> httpx.Response:
     return httpx.post(
         f"{handle.url}/v1/schemas/resolve",
@@ -89,21 +84,21 @@ def test_resolve_needs_a_key_allowed_the_subject(gateway_server: GatewayHandle, 
     assert unknown_key.status_code == 401
 
 
-def _current_hour(handle: GatewayHandle) -> dict[str, int]:
-    hours = httpx.get(f"{handle.url}/v1/stats").json()["hours"]
-    return hours[-1] if hours else {"accepted": 0, "duplicates": 0, "rejected": 0}
+def _stats(handle: GatewayHandle, key: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.get(f"{handle.url}/v1/stats", headers=headers, timeout=30)
 
 
 def test_stats_count_accepted_duplicate_and_rejected_events_per_hour(
     gateway_factory: GatewayFactory, clicks: Registered
 ) -> None:
     gateway = gateway_factory()
-    assert httpx.get(f"{gateway.url}/v1/stats").json() == {"hours": []}
+    assert _stats(gateway, gateway.write_key).json() == {"hours": []}
     framed = [clicks.framed(click()) for _ in range(3)]
     post_avro(gateway.url, gateway.write_key, framed)
     post_avro(gateway.url, gateway.write_key, [framed[0], b"\x09broken"])
 
-    hours = httpx.get(f"{gateway.url}/v1/stats").json()["hours"]
+    hours = _stats(gateway, gateway.write_key).json()["hours"]
     assert len(hours) == 1
     assert hours[0]["hour"].endswith(":00:00Z")
     assert (hours[0]["accepted"], hours[0]["duplicates"], hours[0]["rejected"]) == (3, 1, 1)
@@ -114,6 +109,14 @@ def test_stats_count_accepted_duplicate_and_rejected_events_per_hour(
     assert 'accord_gateway_requests_total{route="events",status="207"} 1.0' in metrics
     assert "accord_gateway_produce_latency_seconds_count 2.0" in metrics
     assert "accord_gateway_in_flight_requests 0.0" in metrics
+
+
+def test_stats_need_a_valid_write_key(gateway_server: GatewayHandle) -> None:
+    for key, code in ((None, "missing_write_key"), ("not-a-key", "invalid_write_key")):
+        refused = _stats(gateway_server, key)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == code
+    assert _stats(gateway_server, gateway_server.write_key).status_code == 200
 
 
 def test_health_and_readiness(gateway_server: GatewayHandle) -> None:

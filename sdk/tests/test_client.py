@@ -21,6 +21,7 @@ from accord.sdk import (
     QueueFullError,
     RejectedEvent,
 )
+from accord.sdk.codec import codec_for
 from accord.sdk.events import Envelope, PageView, Purchase
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE
 
@@ -273,13 +274,105 @@ def test_close_gives_up_after_its_timeout_when_the_gateway_stays_down(gateway: F
         client.track(page(4))
 
 
-def test_max_retries_bounds_the_attempts(gateway: FakeGateway) -> None:
+def test_max_retries_bounds_the_attempts_then_the_events_are_rejected(gateway: FakeGateway) -> None:
     gateway.behaviours = [outage(503)] * 10
-    with Client(URL, "key", fast(max_retries=2), http_transport=gateway.transport) as client:
+    rejected: list[RejectedEvent] = []
+    with Client(
+        URL, "key", fast(max_retries=2), http_transport=gateway.transport, on_rejected=rejected.append
+    ) as client:
+        event = page(1)
+        client.track(event)
+        assert client.flush(5)
+    assert [(r.event_id, r.code) for r in rejected] == [(str(event.envelope.event_id), "retries_exhausted")]
+    assert "3 attempts" in rejected[0].message
+    assert (client.counters.rejected, client.counters.dropped, client.counters.retried) == (1, 0, 2)
+
+
+def test_retries_stop_after_retry_timeout_and_later_events_still_go(gateway: FakeGateway) -> None:
+    gateway.behaviours = [outage(503)] * 30
+    rejected: list[RejectedEvent] = []
+    config = fast(retry_timeout_s=0.3, backoff_base_s=0.05, backoff_max_s=0.1)
+    with Client(URL, "key", config, http_transport=gateway.transport, on_rejected=rejected.append) as client:
+        client.track(page(1))
+        started = time.monotonic()
+        assert client.flush(10)
+        assert time.monotonic() - started < 5
+        assert [r.code for r in rejected] == ["retries_exhausted"]
+        gateway.behaviours.clear()
+        client.track(page(2))
+        assert client.flush(5)
+    assert client.counters.sent == 1
+    assert client.counters.rejected == 1
+    assert len(gateway.event_ids()) == 1
+
+
+def test_by_default_retries_are_bounded_in_time() -> None:
+    assert ClientConfig().retry_timeout_s == 600
+    assert ClientConfig(retry_timeout_s=None).retry_timeout_s is None
+
+
+def test_a_schema_id_that_cannot_be_resolved_in_time_rejects_its_events(gateway: FakeGateway) -> None:
+    resolve_outage = httpx.MockTransport(
+        lambda request: (
+            httpx.Response(503, json={"error": {"code": "registry_unavailable", "message": "down"}})
+            if request.url.path == "/v1/schemas/resolve"
+            else gateway.handle(request)
+        )
+    )
+    rejected: list[RejectedEvent] = []
+    with Client(
+        URL, "key", fast(retry_timeout_s=0.2), http_transport=resolve_outage, on_rejected=rejected.append
+    ) as client:
         client.track(page(1))
         assert client.flush(5)
-    assert client.counters.dropped == 1
-    assert client.counters.retried == 2
+    assert [r.code for r in rejected] == ["retries_exhausted"]
+    assert rejected[0].message.startswith("the gateway did not resolve the schema id")
+
+
+@pytest.mark.parametrize("mode", ["avro", "json"])
+def test_an_event_larger_than_the_gateway_takes_is_rejected_locally_and_never_sent(
+    gateway: FakeGateway, mode: str
+) -> None:
+    rejected: list[RejectedEvent] = []
+    threads: list[str] = []
+
+    def on_rejected(rejection: RejectedEvent) -> None:
+        threads.append(threading.current_thread().name)
+        rejected.append(rejection)
+
+    big = PageView(url="https://x/" + "a" * 800_000)
+    normal = [page(n) for n in range(5)]
+    with Client(
+        URL, "key", fast(mode=mode), http_transport=gateway.transport, on_rejected=on_rejected
+    ) as client:
+        assert client.track(big)
+        for event in normal:
+            client.track(event)
+        assert client.flush(60)
+    assert [(r.event_id, r.code) for r in rejected] == [(str(big.envelope.event_id), "event_too_large")]
+    assert "64000" in rejected[0].message
+    assert threads == ["accord-sdk-sender"]
+    assert sorted(gateway.event_ids()) == sorted(str(e.envelope.event_id) for e in normal)
+    assert (client.counters.sent, client.counters.rejected, client.counters.dropped) == (5, 1, 0)
+
+
+def test_the_size_check_is_exact_at_max_event_bytes(gateway: FakeGateway) -> None:
+    small, large = PageView(url="https://x/" + "a" * 2_000), PageView(url="https://x/" + "a" * 2_001)
+    with Client(URL, "key", fast(), http_transport=gateway.transport) as client:
+        client.track(small)  # fills in their ids and times, so that their sizes are known
+        client.track(large)
+    limit = 5 + len(codec_for(small).encode(small.to_avro()))
+    large_body = codec_for(large).encode(large.to_avro())
+    assert 5 + len(large_body) == limit + 1
+    rejected: list[RejectedEvent] = []
+    config = fast(max_event_bytes=limit)
+    with Client(URL, "key", config, http_transport=gateway.transport, on_rejected=rejected.append) as client:
+        client.track(small)
+        client.track(large)
+        client.track_encoded(PageView, large_body, "encoded-1")
+        assert client.flush(5)
+    assert [r.event_id for r in rejected] == [str(large.envelope.event_id), "encoded-1"]
+    assert client.counters.sent == 1
 
 
 def test_many_threads_tracking_at_once_each_event_arrives_once(gateway: FakeGateway) -> None:
@@ -342,6 +435,8 @@ def test_a_forked_child_gets_its_own_queue_and_sender(gateway: FakeGateway) -> N
         ({"linger_s": -1}, "linger_s"),
         ({"mode": "xml"}, "mode"),
         ({"max_retries": -1}, "max_retries"),
+        ({"retry_timeout_s": -1}, "retry_timeout_s"),
+        ({"max_event_bytes": 0}, "max_event_bytes"),
     ],
 )
 def test_bad_settings_name_the_setting(settings: dict[str, object], name: str) -> None:

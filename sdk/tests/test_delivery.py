@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from accord.gateway.testing import GatewayFactory, GatewayHandle
+from accord.runtime.ports import free_port
 from accord.runtime.testing import BrokerHandle
 from accord.sdk import Client, ClientConfig, RejectedEvent
 from accord.sdk.codec import codec_for
@@ -209,3 +210,39 @@ def test_events_still_queued_at_interpreter_exit_are_sent(
     assert len(ids) == 5
     delivered: dict[str, Any] = read_events(kafka_broker.bootstrap, ids, timeout_s=30)
     assert set(delivered) == ids
+
+
+@pytest.mark.parametrize(
+    ("max_event_bytes", "checked_by"),
+    [(ClientConfig().max_event_bytes, "the client"), (10_000_000, "the gateway")],
+)
+def test_one_oversized_event_never_blocks_the_others(
+    gateway: GatewayHandle, kafka_broker: BrokerHandle, max_event_bytes: int, checked_by: str
+) -> None:
+    rejected: list[RejectedEvent] = []
+    big = PageView(url="https://x/" + "a" * 800_000)
+    normal = [PageView(url=f"https://x.example/after-big/{n}") for n in range(5)]
+    config = ClientConfig(linger_s=0.05, max_event_bytes=max_event_bytes)
+    client = Client(gateway.url, gateway.write_key, config, on_rejected=rejected.append)
+    client.track(big)
+    for event in normal:
+        client.track(event)
+
+    assert client.flush(60), f"checked by {checked_by}: every event settled"
+    client.close()
+
+    assert [(r.event_id, r.code) for r in rejected] == [(str(big.envelope.event_id), "event_too_large")]
+    assert (client.counters.sent, client.counters.rejected, client.counters.dropped) == (5, 1, 0)
+    ids = {str(e.envelope.event_id) for e in normal}
+    assert set(read_events(kafka_broker.bootstrap, ids)) == ids
+
+
+def test_retries_end_after_retry_timeout_with_the_events_rejected() -> None:
+    rejected: list[RejectedEvent] = []
+    config = ClientConfig(linger_s=0.05, backoff_base_s=0.05, backoff_max_s=0.2, retry_timeout_s=1.0)
+    with Client(f"http://127.0.0.1:{free_port()}", "key", config, on_rejected=rejected.append) as client:
+        client.track(PageView(url="https://x.example/nobody-listens"))
+        assert client.flush(30)
+    assert [r.code for r in rejected] == ["retries_exhausted"]
+    assert "ConnectError" in rejected[0].message
+    assert (client.counters.rejected, client.counters.dropped) == (1, 0)

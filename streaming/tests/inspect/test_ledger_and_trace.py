@@ -185,7 +185,7 @@ def test_trace_finds_a_rejection_in_the_dead_letter_topic(kafka_broker: BrokerHa
 
 def test_an_unreachable_gateway_is_a_clear_error() -> None:
     with pytest.raises(GatewayStatsError, match="cannot read the gateway's counts"):
-        fetch_gateway_stats(f"http://127.0.0.1:{free_port()}", timeout_s=2)
+        fetch_gateway_stats(f"http://127.0.0.1:{free_port()}", "dev-write-key", timeout_s=2)
 
 
 def test_counting_a_missing_topic_is_a_clear_error(kafka_broker: BrokerHandle) -> None:

@@ -44,18 +44,58 @@ async def read_body(
     return gunzip(bytes(raw), max_bytes)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_GZIP_MEMBERS = 1_000
+"""Most gzip members in one body: streaming writers start one per flush, and the batch limit is
+1,000 events by default; each member costs a new decoder, so the count is what bounds the CPU a
+body of tiny members can take."""
+
+_FIRST_READ_BYTES = 1024
+"""Compressed bytes first given to a member's decoder; each further read doubles, so the bytes
+past the member's end that zlib copies back (`unused_data`) stay small for small members."""
+
+
 def gunzip(data: bytes, max_bytes: int) -> bytes:
-    """Decompress a gzip body, refusing more than `max_bytes` of output."""
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise BadRequestError(ErrorCode.INVALID_GZIP, f"the body is not valid gzip: {exc}") from exc
-    if len(out) > max_bytes:
-        raise _too_large(max_bytes, "after gzip decoding ")
-    if not inflater.eof:
-        raise BadRequestError(ErrorCode.INVALID_GZIP, "the gzip body is truncated")
-    return out
+    """Decompress a gzip body of one or more members (RFC 1952), refusing more than `max_bytes` of output.
+
+    Every member is decoded (`cat a.gz b.gz` is one valid body); anything after the last member
+    that is not another member, or a truncated member, refuses the whole body, so no request is
+    ever answered for part of its events.
+    """
+    view = memoryview(data)
+    out = bytearray()
+    position = members = 0
+    while position < len(data):
+        if view[position : position + 2] != GZIP_MAGIC:
+            if members == 0:
+                raise BadRequestError(ErrorCode.INVALID_GZIP, "the body is not valid gzip: no gzip header")
+            raise BadRequestError(
+                ErrorCode.GZIP_TRAILING_DATA,
+                f"{len(data) - position} bytes after gzip member {members} are not another gzip member",
+            )
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise BadRequestError(
+                ErrorCode.TOO_MANY_GZIP_MEMBERS, f"the body holds more than {MAX_GZIP_MEMBERS} gzip members"
+            )
+        inflater = zlib.decompressobj(wbits=31)
+        read = _FIRST_READ_BYTES
+        while not inflater.eof:
+            chunk = view[position : position + read]
+            if not chunk:
+                raise BadRequestError(ErrorCode.INVALID_GZIP, f"gzip member {members} is truncated")
+            position += len(chunk)
+            try:
+                out += inflater.decompress(chunk, max_bytes + 1 - len(out))
+            except zlib.error as exc:
+                raise BadRequestError(ErrorCode.INVALID_GZIP, f"the body is not valid gzip: {exc}") from exc
+            if len(out) > max_bytes:
+                raise _too_large(max_bytes, "after gzip decoding ")
+            read *= 2
+        position -= len(inflater.unused_data)
+    if members == 0:
+        raise BadRequestError(ErrorCode.INVALID_GZIP, "the gzip body is empty")
+    return bytes(out)
 
 
 def _too_large(max_bytes: int, stage: str = "") -> PayloadTooLargeError:
@@ -64,12 +104,35 @@ def _too_large(max_bytes: int, stage: str = "") -> PayloadTooLargeError:
     )
 
 
-def parse_json(body: bytes) -> object:
-    """The JSON document of the body; `BadRequestError(malformed_json)` naming where it breaks."""
+MAX_JSON_DEPTH = 254
+"""Deepest nesting of arrays and objects the gateway reads: the most orjson writes back, so that
+any part of an accepted document can be serialised again (dead-letter records hold it)."""
+
+
+def parse_json(text: bytes | str, what: str = "the body") -> object:
+    """The JSON document of `text`; `BadRequestError` naming where it breaks, or that it nests too deep.
+
+    The depth is bounded before anything walks the document in Python: orjson's parser stops at
+    1,024 levels by itself, and writing the parsed document back (a fraction of the parse's cost)
+    fails past `MAX_JSON_DEPTH`.
+    """
     try:
-        return orjson.loads(body)
+        document = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise BadRequestError(ErrorCode.MALFORMED_JSON, f"the body is not valid JSON: {exc}") from exc
+        if str(exc).startswith("depth limit exceeded"):
+            raise _too_deep(what) from exc
+        raise BadRequestError(ErrorCode.MALFORMED_JSON, f"{what} is not valid JSON: {exc}") from exc
+    try:
+        orjson.dumps(document)
+    except orjson.JSONEncodeError as exc:  # the only thing a parsed document can fail on
+        raise _too_deep(what) from exc
+    return document
+
+
+def _too_deep(what: str) -> BadRequestError:
+    return BadRequestError(
+        ErrorCode.JSON_TOO_DEEP, f"{what} nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"
+    )
 
 
 def sent_at_ms(value: object, source: str) -> int:

@@ -158,7 +158,7 @@ class Gateway:
                 schema_id = writer.schema_id
                 event = encode_json_event(payload, writer, batch.clock)
                 if len(event.value) > self.settings.max_event_bytes:
-                    raise _too_large(len(event.value), self.settings.max_event_bytes)
+                    raise _too_large(len(event.value), self.settings.max_event_bytes, event.event_id)
             except EventInvalidError as error:
                 batch.rejections.append(
                     Rejection.from_error(
@@ -229,11 +229,12 @@ class Gateway:
             )
             for event in batch.valid
         ]
+        kept_bytes = settings.deadletter_original_max_bytes
         records.extend(
             (
                 settings.deadletter_topic,
                 rejection.event_id.encode() if rejection.event_id else None,
-                orjson.dumps(rejection.deadletter_record(received_at_ms, key_id)),
+                orjson.dumps(rejection.deadletter_record(received_at_ms, key_id, kept_bytes)),
                 shared,
             )
             for rejection in batch.rejections
@@ -293,11 +294,12 @@ def _format_error(code: ErrorCode, message: str, field: str | None = None) -> Ev
     return EventInvalidError(FailureType.FORMAT_VIOLATION, code, message, field)
 
 
-def _too_large(size: int, limit: int) -> EventInvalidError:
+def _too_large(size: int, limit: int, event_id: str | None = None) -> EventInvalidError:
     return EventInvalidError(
         FailureType.SIZE_VIOLATION,
         ErrorCode.EVENT_TOO_LARGE,
         f"the event is {size} bytes; the limit is {limit} bytes",
+        event_id=event_id,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,18 @@ _RECOVERABLE = {
 }
 
 DEADLETTER_STAGE = "gateway"
+
+MAX_TEXT_CHARS = 1_000
+"""Longest message, field path, event id or subject a rejection carries: they can quote what the
+client sent (a 4 MB string that is not a UUID), and neither the answer nor the dead-letter record
+must grow with it."""
+
+
+def clip(text: str | None) -> str | None:
+    """`text` cut to `MAX_TEXT_CHARS`, saying how much was cut."""
+    if text is None or len(text) <= MAX_TEXT_CHARS:
+        return text
+    return f"{text[:MAX_TEXT_CHARS]}… ({len(text) - MAX_TEXT_CHARS} more characters)"
 
 
 class EventInvalidError(Exception):
@@ -83,11 +96,11 @@ class Rejection:
             index=index,
             failure_type=error.failure_type,
             code=error.code,
-            message=error.message,
-            field=error.field,
+            message=clip(error.message) or "",
+            field=clip(error.field),
             original=original,
-            event_id=error.event_id,
-            subject=subject,
+            event_id=clip(error.event_id),
+            subject=clip(subject),
             schema_id=schema_id,
         )
 
@@ -101,8 +114,14 @@ class Rejection:
             "message": self.message,
         }
 
-    def deadletter_record(self, received_at_ms: int, key_id: str) -> dict[str, Any]:
-        """The dead-letter record (wire contract: one JSON object per rejected event)."""
+    def deadletter_record(self, received_at_ms: int, key_id: str, original_max_bytes: int) -> dict[str, Any]:
+        """The dead-letter record (wire contract: one JSON object per rejected event).
+
+        At most `original_max_bytes` of the original are copied, so that the record always fits
+        a Kafka record whatever the client sent; `original_size` and `original_sha256` describe
+        the whole original, and `original_truncated` says whether `original` holds less.
+        """
+        kept = self.original[:original_max_bytes]
         return {
             "stage": DEADLETTER_STAGE,
             "failure_type": self.failure_type.value,
@@ -110,7 +129,10 @@ class Rejection:
             "schema_id": self.schema_id,
             "errors": [{"field": self.field, "rule": self.code, "message": self.message}],
             "event_id": self.event_id,
-            "original": base64.b64encode(self.original).decode(),
+            "original": base64.b64encode(kept).decode(),
+            "original_size": len(self.original),
+            "original_sha256": hashlib.sha256(self.original).hexdigest(),
+            "original_truncated": len(kept) < len(self.original),
             "recoverable": _RECOVERABLE[self.failure_type],
             "received_at": received_at_ms,
             "key_id": key_id,

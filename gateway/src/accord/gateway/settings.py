@@ -45,6 +45,13 @@ class GatewaySettings(BaseSettings):
     )
     max_body_bytes: int = Field(default=5_000_000, description="largest request body, after gzip decoding")
     max_event_bytes: int = Field(default=64_000, description="largest single event (framed Avro or JSON)")
+    deadletter_original_max_bytes: int = Field(
+        default=262_144,
+        ge=0,
+        le=700_000,
+        description="most bytes of a rejected event copied into its dead-letter record, so that the "
+        "record (base64) always fits Kafka's 1 MB limit; the record keeps the full size and SHA-256",
+    )
     max_batch_events: int = Field(default=1_000, description="most events in one request")
     rate_limit_events_per_s: float = Field(default=50_000.0, description="sustained events/s per write key")
     rate_limit_burst: int = Field(default=100_000, description="events a key may send at once")

@@ -14,15 +14,16 @@ from typing import Any
 
 import httpx
 
-from accord.sdk.codec import codec_for, codec_for_class, is_event_class
+from accord.sdk.codec import EventCodec, codec_for, codec_for_class, is_event_class
 from accord.sdk.config import ClientConfig
 from accord.sdk.counters import Counters, Tally
 from accord.sdk.errors import ClientClosedError, ConfigError, QueueFullError
 from accord.sdk.queue import EventQueue, Pending
 from accord.sdk.record import Record, utc_now, uuid7
-from accord.sdk.rejections import RejectedCallback
+from accord.sdk.rejections import EVENT_TOO_LARGE, RejectedCallback
 from accord.sdk.sender import Sender
 from accord.sdk.transport import GatewayTransport
+from accord.wire.framing import FRAME_HEADER_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 
 _CLOSED = "this client is closed; create a new Client to send more events"
+
+_AVRO_PER_JSON_BYTE = 3
+"""Avro never takes more than three times the bytes of an event's JSON text (a double in an
+array: 8 bytes, its JSON with the comma at least 4), so smaller JSON needs no Avro size check."""
 
 
 class Client:
@@ -69,7 +74,9 @@ class Client:
             write_key: the write key sent as `Authorization: Bearer <key>`.
             config: batching, queue and retry settings; defaults when None.
             on_rejected: called (on the sender thread) with a `RejectedEvent` for each event
-                the gateway refused; such events are counted and never retried.
+                that will never be delivered: refused by the gateway, too large to send, or
+                still undelivered when the retry bounds ran out; such events are counted as
+                rejected and never retried.
             http_transport: an httpx transport to use instead of the network (for tests).
         """
         if not gateway_url.startswith(("http://", "https://")):
@@ -108,7 +115,9 @@ class Client:
 
         Fills `envelope.event_id` (a UUIDv7) and `envelope.event_time` (now, UTC) when they
         are None. Tracking the same event object again sends the same event_id, which the
-        platform treats as a duplicate.
+        platform treats as a duplicate. An event larger than `config.max_event_bytes` is never
+        sent: it is counted and reported to `on_rejected` (code `event_too_large`), like events
+        the gateway refuses.
 
         Raises:
             InvalidEventError: (a subclass naming the field) the event cannot be sent as it is.
@@ -119,8 +128,26 @@ class Client:
         codec = codec_for(event)
         record = event.to_avro()
         event_id = _stamp(event, record)
-        payload = codec.encode(record) if self.config.mode == "avro" else codec.to_json(record).encode()
-        return self._enqueue(Pending(codec, event_id, payload, len(payload)))
+        if self.config.mode == "avro":
+            payload = codec.encode(record)
+            framed_bytes = FRAME_HEADER_BYTES + len(payload)
+        else:
+            payload = codec.to_json(record).encode()
+            framed_bytes = 0  # the gateway counts framed Avro: only JSON near the limit needs the figure
+            if _AVRO_PER_JSON_BYTE * len(payload) > self.config.max_event_bytes:
+                framed_bytes = FRAME_HEADER_BYTES + len(codec.encode(record))
+        return self._enqueue(self._pending(codec, event_id, payload, framed_bytes))
+
+    def _pending(self, codec: EventCodec, event_id: str, payload: bytes, framed_bytes: int) -> Pending:
+        """The queue entry of an event; one refused without its payload when the gateway would refuse it."""
+        limit = self.config.max_event_bytes
+        if framed_bytes <= limit:
+            return Pending(codec, event_id, payload, len(payload))
+        message = (
+            f"the event is {framed_bytes} bytes encoded; the gateway takes at most {limit} "
+            "(ClientConfig.max_event_bytes), so it was not sent"
+        )
+        return Pending(codec, event_id, b"", 0, refusal=(EVENT_TOO_LARGE, message))
 
     def _check_usable(self) -> None:
         if self._pid != os.getpid():
@@ -162,7 +189,8 @@ class Client:
         self._check_usable()
         if not is_event_class(event_class):
             raise ConfigError("event_class", f"{event_class!r} is not an Accord event class")
-        return self._enqueue(Pending(codec_for_class(event_class), event_id, avro_body, len(avro_body)))
+        codec = codec_for_class(event_class)
+        return self._enqueue(self._pending(codec, event_id, avro_body, FRAME_HEADER_BYTES + len(avro_body)))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send everything queued so far now; True once all of it is settled, False on timeout."""

@@ -12,13 +12,18 @@ from accord.sdk.codec import EventCodec
 
 @dataclass(slots=True)
 class Pending:
-    """An encoded event waiting to be sent: its Avro body, or its JSON payload in JSON mode."""
+    """An encoded event waiting to be sent: its Avro body, or its JSON payload in JSON mode.
+
+    `refusal` (code, message) marks an event refused before sending: it travels through the
+    queue without its payload, so that the sender thread reports it like any other rejection.
+    """
 
     codec: EventCodec
     event_id: str
     payload: bytes
     size: int
     enqueued_at: float = field(default_factory=time.monotonic)
+    refusal: tuple[str, str] | None = None
 
 
 class EventQueue:

@@ -7,13 +7,14 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from accord.sdk.config import ClientConfig
 from accord.sdk.counters import Tally
 from accord.sdk.queue import EventQueue, Pending
-from accord.sdk.rejections import RejectedCallback, RejectedEvent
+from accord.sdk.rejections import RETRIES_EXHAUSTED, RejectedCallback, RejectedEvent
 from accord.sdk.transport import (
     BatchAnswer,
     GatewayTransport,
@@ -29,8 +30,12 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _GaveUpError(Exception):
-    """Retries ended (max_retries reached, or close timed out) before the gateway answered."""
+class _AbandonedError(Exception):
+    """`close()` timed out while the gateway was still unavailable: what is left is dropped."""
+
+
+class _RetriesExhaustedError(Exception):
+    """The retry bounds (`retry_timeout_s`, `max_retries`) ran out before the gateway answered."""
 
 
 def backoff_delay(attempt: int, base_s: float, max_s: float, retry_after: float | None) -> float:
@@ -89,17 +94,32 @@ class Sender:
                 self._tally.settle(dropped=len(batch))
 
     def _deliver(self, batch: list[Pending]) -> None:
+        batch = self._without_refused(batch)
+        if not batch:
+            return
         if self._abandon.is_set():
             self._tally.settle(dropped=len(batch))
             return
         if self._config.mode == "avro":
             try:
                 batch = self._resolve_schema_ids(batch)
-            except _GaveUpError:
+            except _AbandonedError:
                 self._tally.settle(dropped=len(batch))
                 return
         if batch:
             self._send(batch)
+
+    def _without_refused(self, batch: list[Pending]) -> list[Pending]:
+        """`batch` without the events refused before sending, which are reported now."""
+        kept: list[Pending] = []
+        for pending in batch:
+            if pending.refusal is None:
+                kept.append(pending)
+            else:
+                self._report(pending, *pending.refusal)
+        if len(kept) < len(batch):
+            self._tally.settle(rejected=len(batch) - len(kept))
+        return kept
 
     def _resolve_schema_ids(self, batch: list[Pending]) -> list[Pending]:
         refusals: dict[str, tuple[str, str]] = {}
@@ -113,6 +133,12 @@ class Sender:
                 )
             except RequestRefusedError as refused:
                 refusals[codec.subject] = (refused.code, refused.message)
+                continue
+            except _RetriesExhaustedError as exhausted:
+                refusals[codec.subject] = (
+                    RETRIES_EXHAUSTED,
+                    f"the gateway did not resolve the schema id: {exhausted}",
+                )
                 continue
             if schema_id is None:
                 refusals[codec.subject] = (
@@ -148,9 +174,15 @@ class Sender:
 
         try:
             answer = self._retrying(post, len(batch))
-        except _GaveUpError as gave_up:
-            logger.error("batch dropped: %s", gave_up, extra={"events": len(batch)})
+        except _AbandonedError as abandoned:
+            logger.error("batch dropped: %s", abandoned, extra={"events": len(batch)})
             self._tally.settle(dropped=len(batch))
+            return
+        except _RetriesExhaustedError as exhausted:
+            logger.error("batch rejected: %s", exhausted, extra={"events": len(batch)})
+            for pending in batch:
+                self._report(pending, RETRIES_EXHAUSTED, f"the gateway did not take the event: {exhausted}")
+            self._tally.settle(rejected=len(batch))
             return
         except RequestRefusedError as refused:
             if refused.status == 413 and len(batch) > 1:
@@ -177,24 +209,39 @@ class Sender:
         self._tally.settle(sent=len(batch) - rejected, rejected=rejected, duplicates=answer.duplicates)
 
     def _retrying(self, call: Callable[[], T], events: int) -> T:
+        """The result of `call`, retried with backoff while the gateway is unavailable.
+
+        Raises `_RetriesExhaustedError` once the next attempt would start after
+        `retry_timeout_s` (counted from the first attempt) or exceed `max_retries`, and
+        `_AbandonedError` when the client is closing and its timeout ran out.
+        """
+        config = self._config
+        started = time.monotonic()
         attempt = 0
         while True:
             try:
                 return call()
             except RetryableError as failure:
                 attempt += 1
-                max_retries = self._config.max_retries
-                if self._abandon.is_set() or (max_retries is not None and attempt > max_retries):
-                    raise _GaveUpError(f"gave up after {attempt} attempts: {failure.reason}") from failure
+                if self._abandon.is_set():
+                    raise _AbandonedError(
+                        f"the client was closed before the gateway came back: {failure.reason}"
+                    ) from failure
                 delay = backoff_delay(
-                    attempt, self._config.backoff_base_s, self._config.backoff_max_s, failure.retry_after
+                    attempt, config.backoff_base_s, config.backoff_max_s, failure.retry_after
                 )
+                elapsed = time.monotonic() - started
+                out_of_time = config.retry_timeout_s is not None and elapsed + delay > config.retry_timeout_s
+                if out_of_time or (config.max_retries is not None and attempt > config.max_retries):
+                    raise _RetriesExhaustedError(
+                        f"gave up after {attempt} attempts in {elapsed:.1f} s: {failure.reason}"
+                    ) from failure
                 logger.warning(
                     "gateway unavailable, retrying",
                     extra={"reason": failure.reason, "attempt": attempt, "delay_s": round(delay, 3)},
                 )
                 if self._abandon.wait(delay):
-                    raise _GaveUpError("the client was closed before the gateway came back") from failure
+                    raise _AbandonedError("the client was closed before the gateway came back") from failure
                 self._tally.retried(events)
 
     def _report(self, pending: Pending, code: str, message: str, field: str | None = None) -> None:

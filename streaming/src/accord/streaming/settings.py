@@ -33,6 +33,9 @@ class StreamingSettings(BaseSettings):
     gateway_url: str = Field(
         default="http://127.0.0.1:8080", description="where the ledger reads `/v1/stats`"
     )
+    write_key: SecretStr = Field(
+        default=SecretStr("dev-write-key"), description="write key the ledger shows the gateway's `/v1/stats`"
+    )
 
     spark_master: str = "local[2]"
     spark_driver_memory: str = "1g"

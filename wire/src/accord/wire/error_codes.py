@@ -55,6 +55,13 @@ class ErrorCode(StrEnum):
         "`sent_at` is before 2000-01-01 or after 2100-01-01 (rule `time_out_of_range`)",
     )
     INVALID_GZIP = "invalid_gzip", "400", "the body sent with `Content-Encoding: gzip` is not valid gzip"
+    GZIP_TRAILING_DATA = (
+        "gzip_trailing_data",
+        "400",
+        "bytes after the last gzip member are not another gzip member",
+    )
+    TOO_MANY_GZIP_MEMBERS = "too_many_gzip_members", "400", "the gzip body holds more than 1,000 members"
+    JSON_TOO_DEEP = "json_too_deep", "400", "the JSON nests arrays and objects deeper than 254 levels"
     INVALID_REQUEST = (
         "invalid_request",
         "400",

@@ -21,7 +21,7 @@ from accord.sdk.codec import codec_for
 from accord.sdk.config import ClientConfig
 from accord.sdk.errors import ConfigError
 from accord.sdk.events import PageView
-from accord.sdk.rejections import RejectedEvent
+from accord.sdk.rejections import RETRIES_EXHAUSTED, RejectedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +86,13 @@ def simulate(simulation: Simulation, progress: Progress | None = None) -> Truth:
     """
     _check_gateway(simulation.gateway_url)
     rejected: set[str] = set()
+    unanswered: set[str] = set()
     lock = threading.Lock()
 
     def on_rejected(rejection: RejectedEvent) -> None:
         with lock:
-            rejected.add(rejection.event_id)
+            # given up after retries: the gateway may have taken it, so it is no refusal
+            (unanswered if rejection.code == RETRIES_EXHAUSTED else rejected).add(rejection.event_id)
 
     now = datetime.now(UTC)
     planner = UserPlanner(
@@ -121,10 +123,10 @@ def simulate(simulation: Simulation, progress: Progress | None = None) -> Truth:
         client.close()
     counters = client.counters
     logger.info("simulation sent", extra={"events": sent, **vars(counters)})
-    if counters.dropped:
+    if counters.dropped or unanswered:
         raise SimulationError(
-            f"{counters.dropped} of {sent} events were never acknowledged by the gateway at "
-            f"{simulation.gateway_url} (is it up?); no truth file was written"
+            f"{counters.dropped + len(unanswered)} of {sent} events were never acknowledged by the gateway "
+            f"at {simulation.gateway_url} (is it up?); no truth file was written"
         )
     accepted_malformed = [i for i in tally.malformed_ids if i not in rejected]
     if accepted_malformed:

@@ -35,7 +35,7 @@ def collect_ledger(
     gateway_hours = None
     if gateway:
         try:
-            gateway_hours = fetch_gateway_stats(settings.gateway_url)
+            gateway_hours = fetch_gateway_stats(settings.gateway_url, settings.write_key.get_secret_value())
         except InspectError as exc:
             console.print(f"[yellow]without the gateway's counts:[/] {exc}")
     ledger = compute_ledger(spark, lake, gateway=gateway_hours)

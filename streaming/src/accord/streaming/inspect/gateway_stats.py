@@ -23,15 +23,19 @@ class GatewayHour:
     rejected: int
 
 
-def fetch_gateway_stats(gateway_url: str, timeout_s: float = 10.0) -> dict[datetime, GatewayHour]:
+def fetch_gateway_stats(
+    gateway_url: str, write_key: str, timeout_s: float = 10.0
+) -> dict[datetime, GatewayHour]:
     """Counts per hour (naive UTC hour start) since the gateway process started.
+
+    The gateway answers only a valid write key (any of them).
 
     Raises:
         GatewayStatsError: the gateway did not answer, or answered something else than its stats.
     """
     url = f"{gateway_url.rstrip('/')}/v1/stats"
     try:
-        response = httpx.get(url, timeout=timeout_s)
+        response = httpx.get(url, headers={"Authorization": f"Bearer {write_key}"}, timeout=timeout_s)
         response.raise_for_status()
         hours = response.json()["hours"]
         return {

@@ -1,0 +1,51 @@
+"""How the routes answer: JSON bodies, request-level errors, and the per-route request metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from accord.gateway import api_models
+from accord.gateway.errors import RequestRejectedError
+from accord.gateway.ingest import Gateway
+
+log = logging.getLogger(__name__)
+
+ERROR_DOC: dict[str, Any] = {"model": api_models.ErrorBody}
+RETRY_AFTER_DOC = {
+    "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
+}
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """`body` serialised by orjson (no response model on the hot path)."""
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(error: RequestRejectedError, default_retry_after_s: int) -> Response:
+    """`{"error": {"code", "message"}}` with the error's status; 429 and 503 carry `Retry-After`."""
+    headers = None
+    if error.status in (429, 503):
+        headers = {"Retry-After": str(error.retry_after_s or default_retry_after_s)}
+    return json_response(error.status, {"error": {"code": error.code, "message": error.message}}, headers)
+
+
+async def answered(route: str, gateway: Gateway, handle: Callable[[], Awaitable[Response]]) -> Response:
+    """The answer of `handle`, or of the request-level error it raised, counted under `route`."""
+    gateway.metrics.in_flight.inc()
+    try:
+        response = await handle()
+    except RequestRejectedError as error:
+        response = error_response(error, gateway.settings.retry_after_s)
+        if error.status >= 500:
+            log.warning(
+                "request refused", extra={"route": route, "code": error.code, "reason": error.message}
+            )
+    finally:
+        gateway.metrics.in_flight.dec()
+    gateway.metrics.requests.labels(route, str(response.status_code)).inc()
+    return response
