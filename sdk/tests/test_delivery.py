@@ -220,8 +220,11 @@ def test_one_oversized_event_never_blocks_the_others(
     gateway: GatewayHandle, kafka_broker: BrokerHandle, max_event_bytes: int, checked_by: str
 ) -> None:
     rejected: list[RejectedEvent] = []
-    big = PageView(url="https://x/" + "a" * 800_000)
-    normal = [PageView(url=f"https://x.example/after-big/{n}") for n in range(5)]
+    big = PageView(envelope=Envelope(user_id="big-sender"), url="https://x/" + "a" * 800_000)
+    normal = [
+        PageView(envelope=Envelope(user_id="big-sender"), url=f"https://x.example/after-big/{n}")
+        for n in range(5)
+    ]
     config = ClientConfig(linger_s=0.05, max_event_bytes=max_event_bytes)
     client = Client(gateway.url, gateway.write_key, config, on_rejected=rejected.append)
     client.track(big)
