@@ -22,6 +22,7 @@ class RuntimeSettings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = "-Xms256m -Xmx1g"
+    kafka_log_level: str = Field(default="INFO", description="level of the broker's own log4j loggers")
     kafka_partitions: int = Field(default=3, description="partitions of the platform's topics")
     events_topic: str = "events"
     deadletter_topic: str = "events.deadletter"
