@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import gateway_port, kafka_bootstrap, registry_url
+
 
 class GatewaySettings(BaseSettings):
     """Every knob of the ingestion gateway.
@@ -19,9 +21,9 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_GATEWAY_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
-    port: int = 8080
-    kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias="ACCORD_KAFKA_BOOTSTRAP")
-    registry_url: str = Field(default="http://127.0.0.1:8081", validation_alias="ACCORD_REGISTRY_URL")
+    port: int = Field(default_factory=gateway_port)
+    kafka_bootstrap: str = Field(default_factory=kafka_bootstrap, validation_alias="ACCORD_KAFKA_BOOTSTRAP")
+    registry_url: str = Field(default_factory=registry_url, validation_alias="ACCORD_REGISTRY_URL")
     events_topic: str = Field(default="events", validation_alias="ACCORD_EVENTS_TOPIC")
     deadletter_topic: str = Field(
         default="events.deadletter",

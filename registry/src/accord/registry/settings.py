@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import kafka_bootstrap, registry_port
+
 
 class RegistryUser(BaseModel):
     """One HTTP Basic user: every user may read; `write` allows registering, deleting, configuring."""
@@ -24,10 +26,10 @@ class RegistrySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_REGISTRY_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 8081
+    port: int = Field(default_factory=registry_port)
     topic: str = "_schemas"
     kafka_bootstrap: str = Field(
-        default="127.0.0.1:9092",
+        default_factory=kafka_bootstrap,
         validation_alias=AliasChoices("ACCORD_KAFKA_BOOTSTRAP", "kafka_bootstrap"),
     )
     writer_url: str | None = None

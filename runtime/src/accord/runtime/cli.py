@@ -11,13 +11,15 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import click
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.table import Table
 
 from accord.runtime.errors import AccordError
 from accord.runtime.logs import configure_logging
 from accord.runtime.services import discover
-from accord.runtime.settings import RuntimeSettings
+from accord.runtime.settings import RuntimeSettings, invalid_setting
 from accord.runtime.supervisor import ServiceSpec, State, Supervisor
 
 console = Console()
@@ -25,13 +27,24 @@ err_console = Console(stderr=True)
 
 
 class AccordGroup(click.Group):
-    """A click group that reports runtime failures as one clear message and exit code 1."""
+    """A click group that reports runtime failures as one clear message and exit code 1.
+
+    A bad `ACCORD_*` value (a settings class's `ValidationError`) is such a failure too: one line
+    naming the variable, its value and what is expected.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AccordError as exc:
             raise click.ClickException(str(exc)) from exc
+        except SettingsError as exc:
+            raise click.ClickException(f"invalid setting: {exc}") from exc
+        except ValidationError as exc:
+            invalid = invalid_setting(exc)
+            if invalid is None:
+                raise
+            raise click.ClickException(str(invalid)) from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *(ep.name for ep in _contributed())})

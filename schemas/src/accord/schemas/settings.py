@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import registry_url
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # A wheel carries the contracts inside the package; an editable install reads them from the checkout.
 _SOURCE_ROOT = _PACKAGE_DIR if (_PACKAGE_DIR / "avro").is_dir() else _PACKAGE_DIR.parents[2]
@@ -32,5 +34,5 @@ class SchemasSettings(BaseSettings):
         default=_SOURCE_ROOT.parent / "sdk" / "src" / "accord" / "sdk" / "events",
         description="where `codegen` writes the generated event classes",
     )
-    registry_url: str = "http://127.0.0.1:8081"
+    registry_url: str = Field(default_factory=registry_url)
     events_topic: str = "events"

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import gateway_url, kafka_bootstrap, registry_url
+
 
 class StreamingSettings(BaseSettings):
     """Where the lake lives, what the jobs read, and how they treat time.
@@ -23,13 +25,11 @@ class StreamingSettings(BaseSettings):
     )
     state_dir: Path = Field(default=Path(".run"), description="progress files read by `accord status`")
     cache_dir: Path = Field(default=Path(".cache"), description="jars resolved by Maven")
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = Field(default_factory=kafka_bootstrap)
     events_topic: str = "events"
-    registry_url: str = "http://127.0.0.1:8081"
+    registry_url: str = Field(default_factory=registry_url)
     deadletter_topic: str = "events.deadletter"
-    gateway_url: str = Field(
-        default="http://127.0.0.1:8080", description="where the ledger reads `/v1/stats`"
-    )
+    gateway_url: str = Field(default_factory=gateway_url, description="where the ledger reads `/v1/stats`")
     experiments_file: Path | None = Field(
         default=None, description="experiments JSON for Gold; default: the one shipped for the demo"
     )
