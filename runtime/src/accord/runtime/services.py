@@ -6,11 +6,21 @@ A component plugs into `accord up`, `down` and `status` by declaring, in its pyp
     gateway = "accord.gateway.service:service"
 
 where `service(settings: RuntimeSettings) -> ServiceSpec` describes how to run it.
+
+A component that must act on a service once it is ready (the schemas component registers the
+contracts with the registry) declares a setup step in the `accord.setup` group:
+
+    [project.entry-points."accord.setup"]
+    schemas = "accord.schemas.setup:setup"
+
+where `setup(settings: RuntimeSettings) -> SetupStep`; `up` runs it, after its service is ready,
+on every call (so a step must be idempotent).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from accord.runtime.settings import RuntimeSettings
@@ -19,7 +29,22 @@ from accord.runtime.supervisor import ServiceSpec
 ServiceFactory = Callable[[RuntimeSettings], ServiceSpec]
 
 
+@dataclass(frozen=True)
+class SetupStep:
+    """Work `up` does once the service `after` is ready; `run` is idempotent and returns a summary."""
+
+    name: str
+    after: str
+    run: Callable[[], str]
+
+
 def discover(settings: RuntimeSettings) -> list[ServiceSpec]:
     """Every installed service, in start order."""
     specs = [ep.load()(settings) for ep in entry_points(group="accord.services")]
     return sorted(specs, key=lambda spec: (spec.order, spec.name))
+
+
+def discover_setup(settings: RuntimeSettings) -> list[SetupStep]:
+    """Every installed setup step, by name."""
+    steps = [ep.load()(settings) for ep in entry_points(group="accord.setup")]
+    return sorted(steps, key=lambda step: step.name)
