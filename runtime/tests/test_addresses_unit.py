@@ -104,3 +104,20 @@ def test_the_command_line_reports_a_bad_value_in_one_line(tmp_path: Path) -> Non
         "Error: invalid setting ACCORD_GATEWAY_PORT='abc': "
         "input should be a valid integer, unable to parse string as an integer"
     ]
+
+
+def test_servers_reachable_from_other_hosts_need_credentials_or_an_opt_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACCORD_GATEWAY_HOST", "0.0.0.0")
+    monkeypatch.setenv("ACCORD_REGISTRY_HOST", "0.0.0.0")
+    with pytest.raises(InvalidSettingError, match=r"ACCORD_GATEWAY_HOST='0\.0\.0\.0': .*WRITE_KEYS_FILE"):
+        GatewaySettings()
+    with pytest.raises(InvalidSettingError, match=r"ACCORD_REGISTRY_HOST='0\.0\.0\.0': .*USERS"):
+        RegistrySettings()
+    monkeypatch.setenv("ACCORD_GATEWAY_ALLOW_DEVELOPMENT_KEY", "true")
+    monkeypatch.setenv("ACCORD_REGISTRY_ALLOW_ANONYMOUS", "true")
+    assert GatewaySettings().host == RegistrySettings().host == "0.0.0.0"
+    monkeypatch.setenv("ACCORD_GATEWAY_HOST", "127.0.0.1")
+    monkeypatch.delenv("ACCORD_GATEWAY_ALLOW_DEVELOPMENT_KEY")
+    assert GatewaySettings().write_keys_file is None  # a local gateway keeps the development key

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from accord.runtime.addresses import gateway_port, kafka_bootstrap, registry_url
+from accord.runtime.addresses import gateway_port, is_loopback, kafka_bootstrap, registry_url
+from accord.runtime.errors import InvalidSettingError
 
 
 class GatewaySettings(BaseSettings):
@@ -33,6 +35,10 @@ class GatewaySettings(BaseSettings):
         default=None,
         description="JSON list of {key_id, sha256, subjects}; without it only the development key works",
     )
+    allow_development_key: bool = Field(
+        default=False,
+        description="accept the development key on an address other hosts reach (no keys file)",
+    )
     max_body_bytes: int = Field(default=5_000_000, description="largest request body, after gzip decoding")
     max_event_bytes: int = Field(default=64_000, description="largest single event (framed Avro or JSON)")
     max_batch_events: int = Field(default=1_000, description="most events in one request")
@@ -50,3 +56,15 @@ class GatewaySettings(BaseSettings):
     producer_linger_ms: int = 5
     producer_queue_max_messages: int = 100_000
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _development_key_stays_local(self) -> Self:
+        # the development key is public: on an address other hosts reach it would let anyone send
+        if self.write_keys_file is None and not self.allow_development_key and not is_loopback(self.host):
+            raise InvalidSettingError(
+                "ACCORD_GATEWAY_HOST",
+                self.host,
+                "a gateway other hosts reach needs ACCORD_GATEWAY_WRITE_KEYS_FILE "
+                "(or ACCORD_GATEWAY_ALLOW_DEVELOPMENT_KEY=true to accept the development key)",
+            )
+        return self

@@ -11,6 +11,7 @@ derivation exists once.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from pydantic import Field
@@ -48,6 +49,16 @@ class Addresses(BaseSettings):
     def gateway_base_url(self) -> str:
         """`ACCORD_GATEWAY_URL`, else the local gateway's host and port."""
         return self.gateway_url or f"http://{_client_host(self.gateway_host)}:{self.gateway_port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True when a server bound to `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _client_host(host: str) -> str:
