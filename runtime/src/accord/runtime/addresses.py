@@ -65,6 +65,11 @@ def _client_host(host: str) -> str:
     return "127.0.0.1" if host in _WILDCARD_HOSTS else host
 
 
+def kafka_host() -> str:
+    """The interface the broker listens on (`ACCORD_KAFKA_HOST`, default 127.0.0.1)."""
+    return Addresses().kafka_host
+
+
 def kafka_port() -> int:
     """The broker's port (`ACCORD_KAFKA_PORT`, default 9092)."""
     return Addresses().kafka_port

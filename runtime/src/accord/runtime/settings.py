@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from accord.runtime.addresses import Port, kafka_port
+from accord.runtime.addresses import Port, kafka_host, kafka_port
 from accord.runtime.errors import InvalidSettingError
 
 
@@ -26,7 +26,7 @@ class RuntimeSettings(BaseSettings):
 
     state_dir: Path = Field(default=Path(".run"), description="process records, data and logs")
     cache_dir: Path = Field(default=Path(".cache"), description="jars resolved by Maven")
-    kafka_host: str = "127.0.0.1"
+    kafka_host: str = Field(default_factory=kafka_host)
     kafka_port: Port = Field(default_factory=kafka_port)
     kafka_controller_port: Port = 9093
     kafka_heap: str = "-Xms256m -Xmx1g"
