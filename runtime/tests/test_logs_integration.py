@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from accord.gateway.testing import GatewayFactory
+from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle
 from accord.sdk import Client
 from accord.sdk.events import PageView
@@ -31,6 +32,16 @@ def test_every_line_of_the_broker_log_is_json(kafka_broker: BrokerHandle) -> Non
     entries = json_lines(kafka_broker.supervisor.log_file(kafka_broker.broker.name))
     assert any("Kafka Server started" in entry["msg"] for entry in entries)
     assert {"ts", "level", "logger", "msg"} <= set(entries[0])
+
+
+def test_every_line_of_the_registry_log_is_json(
+    registered_schemas: str, registry_server: RegistryHandle
+) -> None:
+    entries = json_lines(registry_server.log_file)
+    assert any(entry["logger"].startswith("accord.registry") for entry in entries)
+    assert not [
+        entry for entry in entries if entry["level"] == "info" and not entry["logger"].startswith("accord")
+    ]
 
 
 def test_the_gateway_log_has_its_own_facts_and_no_http_client_lines(

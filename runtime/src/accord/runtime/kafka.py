@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from accord.runtime.errors import ServiceStartError
 from accord.runtime.jars import java_executable, resolve_jars
 from accord.runtime.jvm_logs import write_log4j2_config
+from accord.runtime.logs import kafka_client_logging
 from accord.runtime.ports import port_answers
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec, tail
@@ -166,7 +167,7 @@ def broker_answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
 
 def ensure_topics(bootstrap: str, topics: Mapping[str, int], config: Mapping[str, str] | None = None) -> None:
     """Create the topics that do not exist yet, with the given partition counts."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, **kafka_client_logging()})
     existing = admin.list_topics(timeout=10).topics
     wanted = [
         NewTopic(name, num_partitions=partitions, replication_factor=1, config=dict(config or {}))

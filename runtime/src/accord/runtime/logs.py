@@ -38,6 +38,13 @@ LIBRARY_LOGGERS = (
 """Libraries known to log at INFO or below; set explicitly because some configure their own level."""
 
 
+def kafka_client_logging() -> dict[str, Any]:
+    """librdkafka settings for a service's Kafka client: its own log lines (plain text on stderr by
+    default) go through the Python logger `confluent_kafka` instead, warnings and worse only."""
+    # librdkafka levels are syslog's: 4 is warning
+    return {"logger": logging.getLogger("confluent_kafka"), "log_level": 4}
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as JSON: time, level, logger, message and every `extra` field."""
 
