@@ -70,7 +70,9 @@ def test_up_is_idempotent_and_down_leaves_no_jvm(stack_env: dict[str, str]) -> N
     assert down.returncode == 0, down.stderr
     assert "kafka stopped" in down.stdout
     assert jvms_of(stack_env["ACCORD_STATE_DIR"]) == []
-    assert "stopped" in accord(stack_env, "status").stdout
+    stopped = accord(stack_env, "status", "--only", "kafka")
+    assert stopped.returncode == 1  # a stopped service is down
+    assert "kafka is stopped" in stopped.stdout
 
 
 def test_status_shows_a_dead_broker_with_its_log(stack_env: dict[str, str]) -> None:
@@ -88,7 +90,7 @@ def test_status_shows_a_dead_broker_with_its_log(stack_env: dict[str, str]) -> N
 
     restarted = accord(stack_env, "up", "--only", "kafka")
     assert restarted.returncode == 0, restarted.stderr
-    assert accord(stack_env, "status").returncode == 0
+    assert accord(stack_env, "status", "--only", "kafka").returncode == 0
 
 
 def test_port_taken_names_port_and_process_and_starts_nothing(stack_env: dict[str, str]) -> None:

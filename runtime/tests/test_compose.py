@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings
 
 from accord.gateway.settings import GatewaySettings
 from accord.registry.settings import RegistrySettings
+from accord.runtime.errors import InvalidSettingError
 from accord.runtime.settings import RuntimeSettings
 from accord.streaming.settings import StreamingSettings
 
@@ -25,6 +27,17 @@ SETTINGS: tuple[type[BaseSettings], ...] = (
     StreamingSettings,
 )
 ACCORD_SERVICES = ("registry", "gateway", "stream", "schemas", "accord")
+_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*))?\}")
+
+
+def interpolate(value: object, host_env: dict[str, str]) -> str:
+    """`value` as compose substitutes it: `${NAME:-default}` from the host environment."""
+    return _VARIABLE.sub(lambda m: host_env.get(m["name"]) or m["default"] or "", str(value))
+
+
+def service_env(service: dict[str, Any], host_env: dict[str, str]) -> dict[str, str]:
+    """The environment compose gives a service's container."""
+    return {key: interpolate(value, host_env) for key, value in service.get("environment", {}).items()}
 
 
 def _env_names(settings: type[BaseSettings]) -> set[str]:
@@ -48,11 +61,71 @@ def compose() -> dict[str, Any]:
 
 
 def _host_ports(service: dict[str, Any]) -> set[int]:
-    return {int(str(mapping).split(":")[0]) for mapping in service.get("ports", [])}
+    return {int(interpolate(mapping, {}).split(":")[-2]) for mapping in service.get("ports", [])}
+
+
+def _long_running(compose: dict[str, Any]) -> list[str]:
+    return [
+        name
+        for name, service in compose["services"].items()
+        if service.get("restart") != "no" and "profiles" not in service
+    ]
 
 
 def test_every_server_of_the_native_stack_is_a_service(compose: dict[str, Any]) -> None:
-    assert {"kafka", "registry", "gateway", "stream", "minio"} <= set(compose["services"])
+    assert {"kafka", "registry", "gateway", "stream", "s3"} <= set(compose["services"])
+
+
+def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    assert set(_long_running(compose)) == {"kafka", "s3", "registry", "gateway", "stream"}
+    for name in _long_running(compose):
+        test = compose["services"][name].get("healthcheck", {}).get("test")
+        assert test, f"{name} has no healthcheck"
+        assert test[0] in ("CMD", "CMD-SHELL")
+
+
+def test_services_wait_for_what_they_need_to_be_healthy(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["schemas"]["depends_on"]["registry"] == {"condition": "service_healthy"}
+    assert services["gateway"]["depends_on"]["registry"] == {"condition": "service_healthy"}
+    assert services["gateway"]["depends_on"]["schemas"] == {"condition": "service_completed_successfully"}
+    for name, service in services.items():
+        for needed, condition in service.get("depends_on", {}).items():
+            expected = (
+                "service_healthy" if needed in _long_running(compose) else "service_completed_successfully"
+            )
+            assert condition == {"condition": expected}, f"{name} -> {needed}"
+
+
+def test_nothing_is_open_to_the_network_without_an_opt_in(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = compose["services"]
+    for name in ("kafka", "s3", "registry", "gateway"):
+        for mapping in services[name]["ports"]:
+            assert interpolate(mapping, {}).startswith("127.0.0.1:"), f"{name} publishes {mapping}"
+    gateway, registry = services["gateway"], services["registry"]
+    for host_env, opens in (
+        ({}, False),
+        ({"ACCORD_ALLOW_DEVELOPMENT_KEY": "true", "ACCORD_ALLOW_OPEN_REGISTRY": "true"}, True),
+    ):
+        for settings, service in ((GatewaySettings, gateway), (RegistrySettings, registry)):
+            for key, value in service_env(service, host_env).items():
+                monkeypatch.setenv(key, value)
+            if opens:
+                assert settings().host == "0.0.0.0"
+            else:
+                with pytest.raises(InvalidSettingError, match="other hosts reach"):
+                    settings()
+
+
+def test_the_s3_store_is_a_maintained_pinned_image(compose: dict[str, Any]) -> None:
+    for name in ("s3", "bucket"):
+        image = compose["services"][name]["image"]
+        assert not image.startswith("minio/"), "MinIO images are no longer published"
+        repository, _, tag = image.partition(":")
+        assert repository == "chrislusf/seaweedfs"
+        assert tag not in ("", "latest"), "pinned to a release"
 
 
 def test_ports_match_the_native_defaults(compose: dict[str, Any]) -> None:
@@ -101,11 +174,14 @@ def test_accord_services_run_the_commands_accord_up_runs(compose: dict[str, Any]
 
 
 def test_the_lake_lives_in_the_s3_store(compose: dict[str, Any]) -> None:
-    env = compose["services"]["stream"]["environment"]
+    env = service_env(compose["services"]["stream"], {})
     settings = StreamingSettings(lake_uri=env["ACCORD_LAKE_URI"], s3_endpoint=env["ACCORD_S3_ENDPOINT"])
     assert settings.uses_s3
+    assert settings.s3_endpoint == "http://s3:8333"
     bucket = settings.lake_uri.removeprefix("s3a://").split("/")[0]
-    assert f"lake/{bucket}" in compose["services"]["bucket"]["command"][0]
-    minio_env = compose["services"]["minio"]["environment"]
-    assert env["ACCORD_S3_ACCESS_KEY"] == minio_env["MINIO_ROOT_USER"]
-    assert env["ACCORD_S3_SECRET_KEY"] == minio_env["MINIO_ROOT_PASSWORD"]
+    assert f"s3.bucket.create -name {bucket}" in compose["services"]["bucket"]["command"][0]
+    for host_env in ({}, {"ACCORD_S3_ACCESS_KEY": "key", "ACCORD_S3_SECRET_KEY": "secret"}):
+        stream_env = service_env(compose["services"]["stream"], host_env)
+        store_env = service_env(compose["services"]["s3"], host_env)
+        assert stream_env["ACCORD_S3_ACCESS_KEY"] == store_env["AWS_ACCESS_KEY_ID"]
+        assert stream_env["ACCORD_S3_SECRET_KEY"] == store_env["AWS_SECRET_ACCESS_KEY"]

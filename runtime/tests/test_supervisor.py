@@ -10,6 +10,7 @@ import pytest
 
 from accord.runtime.cli import start_services
 from accord.runtime.errors import ServiceStartError
+from accord.runtime.services import SetupStep
 from accord.runtime.supervisor import ServiceSpec, State, Supervisor
 
 pytestmark = pytest.mark.unit
@@ -66,3 +67,36 @@ def test_a_failed_start_stops_what_the_same_call_started(tmp_path: Path) -> None
     with pytest.raises(ServiceStartError):
         start_services(supervisor, [sleeper("first", 0), sleeper("second", 1, exits=True)])
     assert supervisor.status(sleeper("first")).state is State.STOPPED
+
+
+def test_setup_steps_run_after_their_service_on_every_start(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path)
+    calls: list[str] = []
+
+    def register() -> str:
+        calls.append("register")
+        return "done"
+
+    step = SetupStep("register", after="first", run=register)
+    try:
+        start_services(supervisor, [sleeper("first", 0), sleeper("second", 1)], [step])
+        assert calls == ["register"]
+        start_services(supervisor, [sleeper("first", 0), sleeper("second", 1)], [step])
+        assert len(calls) == 2  # also when the service was already running
+    finally:
+        supervisor.stop("first")
+        supervisor.stop("second")
+
+
+def test_a_failed_setup_step_stops_what_the_call_started(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path)
+
+    def refuse() -> str:
+        raise RuntimeError("contract refused")
+
+    with pytest.raises(RuntimeError, match="contract refused"):
+        start_services(
+            supervisor, [sleeper("first", 0), sleeper("second", 1)], [SetupStep("x", "first", refuse)]
+        )
+    assert supervisor.status(sleeper("first")).state is State.STOPPED
+    assert supervisor.status(sleeper("second")).state is State.STOPPED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -21,8 +23,9 @@ def serve(host: str | None, port: int | None) -> None:
     from accord.gateway.settings import GatewaySettings
     from accord.runtime.logs import configure_logging
 
-    settings = GatewaySettings()
-    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
+    # built from the options (not copied) so that they are validated like the environment
+    options: dict[str, Any] = {"host": host, "port": port}
+    settings = GatewaySettings(**{name: value for name, value in options.items() if value is not None})
     configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),

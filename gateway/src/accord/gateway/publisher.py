@@ -16,6 +16,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from accord.gateway.errors import UnavailableError
+from accord.runtime.logs import kafka_client_logging
 from accord.wire.error_codes import ErrorCode
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Publisher:
                 "enable.idempotence": True,
                 "compression.type": "lz4",
                 "error_cb": self._on_error,
+                **kafka_client_logging(),
                 **config,
             }
         )

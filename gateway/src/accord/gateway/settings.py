@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import gateway_port, is_loopback, kafka_bootstrap, registry_url
+from accord.runtime.errors import InvalidSettingError
 from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
 from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
 
@@ -24,9 +27,9 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_GATEWAY_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
-    port: int = 8080
-    kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias="ACCORD_KAFKA_BOOTSTRAP")
-    registry_url: str = Field(default="http://127.0.0.1:8081", validation_alias="ACCORD_REGISTRY_URL")
+    port: int = Field(default_factory=gateway_port)
+    kafka_bootstrap: str = Field(default_factory=kafka_bootstrap, validation_alias="ACCORD_KAFKA_BOOTSTRAP")
+    registry_url: str = Field(default_factory=registry_url, validation_alias="ACCORD_REGISTRY_URL")
     events_topic: str = Field(default=EVENTS_TOPIC, validation_alias="ACCORD_EVENTS_TOPIC")
     deadletter_topic: str = Field(default=DEADLETTER_TOPIC, validation_alias="ACCORD_DEADLETTER_TOPIC")
     event_time_horizon: timedelta = Field(
@@ -42,6 +45,10 @@ class GatewaySettings(BaseSettings):
     write_keys_file: Path | None = Field(
         default=None,
         description="JSON list of {key_id, sha256, subjects}; without it only the development key works",
+    )
+    allow_development_key: bool = Field(
+        default=False,
+        description="accept the development key on an address other hosts reach (no keys file)",
     )
     max_body_bytes: int = Field(default=5_000_000, description="largest request body, after gzip decoding")
     max_event_bytes: int = Field(default=64_000, description="largest single event (framed Avro or JSON)")
@@ -67,3 +74,15 @@ class GatewaySettings(BaseSettings):
     producer_linger_ms: int = 5
     producer_queue_max_messages: int = 100_000
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _development_key_stays_local(self) -> Self:
+        # the development key is public: on an address other hosts reach it would let anyone send
+        if self.write_keys_file is None and not self.allow_development_key and not is_loopback(self.host):
+            raise InvalidSettingError(
+                "ACCORD_GATEWAY_HOST",
+                self.host,
+                "a gateway other hosts reach needs ACCORD_GATEWAY_WRITE_KEYS_FILE "
+                "(or ACCORD_GATEWAY_ALLOW_DEVELOPMENT_KEY=true to accept the development key)",
+            )
+        return self

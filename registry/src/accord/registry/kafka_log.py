@@ -24,6 +24,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 
 from accord.registry.errors import StoreError, StoreTimeoutError, TopicMisconfiguredError
 from accord.registry.store import SchemaStore
+from accord.runtime.logs import kafka_client_logging
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ class Progress:
 
 def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> None:
     """Create the topic (1 partition, compacted) or check that the existing one is so."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    if topic not in admin.list_topics(timeout=timeout_s).topics:
+    admin = AdminClient({"bootstrap.servers": bootstrap, **kafka_client_logging()})
+    metadata = admin.list_topics(timeout=timeout_s)
+    if topic not in metadata.topics:
         new = NewTopic(topic, num_partitions=1, replication_factor=1, config={"cleanup.policy": "compact"})
         try:
             admin.create_topics([new])[topic].result(timeout=timeout_s)
@@ -91,7 +93,13 @@ class SchemasLog:
         self.store = store
         self._bootstrap = bootstrap
         self._producer = Producer(
-            {"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 0}
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": 0,
+                **kafka_client_logging(),
+            }
         )
         self._consumer = Consumer(
             {
@@ -99,6 +107,7 @@ class SchemasLog:
                 "group.id": f"accord-registry-{uuid.uuid4()}",
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,
+                **kafka_client_logging(),
             }
         )
         self._applied = threading.Condition()

@@ -35,6 +35,14 @@ def serve(settings: RegistrySettings) -> None:
         },
     )
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        # log_config=None: uvicorn's loggers go through the process's JSON handler
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+        )
     finally:
         schemas_log.close()

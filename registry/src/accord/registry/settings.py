@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, BaseModel, Field
+from typing import Self
+
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accord.runtime.addresses import is_loopback, kafka_bootstrap, registry_port
+from accord.runtime.errors import InvalidSettingError
 
 
 class RegistryUser(BaseModel):
@@ -24,13 +29,28 @@ class RegistrySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_REGISTRY_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 8081
+    port: int = Field(default_factory=registry_port)
     topic: str = "_schemas"
     kafka_bootstrap: str = Field(
-        default="127.0.0.1:9092",
+        default_factory=kafka_bootstrap,
         validation_alias=AliasChoices("ACCORD_KAFKA_BOOTSTRAP", "kafka_bootstrap"),
     )
     writer_url: str | None = None
     users: dict[str, RegistryUser] = Field(default_factory=dict)
+    allow_anonymous: bool = Field(
+        default=False, description="serve without users on an address other hosts reach"
+    )
     write_timeout_s: float = 30.0
     max_schema_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _open_registry_stays_local(self) -> Self:
+        # without users anyone who reaches the registry may register and delete schemas
+        if not self.users and not self.allow_anonymous and not is_loopback(self.host):
+            raise InvalidSettingError(
+                "ACCORD_REGISTRY_HOST",
+                self.host,
+                "a registry other hosts reach needs ACCORD_REGISTRY_USERS "
+                "(or ACCORD_REGISTRY_ALLOW_ANONYMOUS=true to serve it open)",
+            )
+        return self

@@ -7,17 +7,20 @@ group each), so this module never imports a component it does not need.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
 import click
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.table import Table
 
 from accord.runtime.errors import AccordError
 from accord.runtime.logs import configure_logging
-from accord.runtime.services import discover
-from accord.runtime.settings import RuntimeSettings
+from accord.runtime.services import SetupStep, discover, discover_setup
+from accord.runtime.settings import RuntimeSettings, invalid_setting
 from accord.runtime.supervisor import ServiceSpec, State, Supervisor
 
 console = Console()
@@ -25,13 +28,24 @@ err_console = Console(stderr=True)
 
 
 class AccordGroup(click.Group):
-    """A click group that reports runtime failures as one clear message and exit code 1."""
+    """A click group that reports runtime failures as one clear message and exit code 1.
+
+    A bad `ACCORD_*` value (a settings class's `ValidationError`) is such a failure too: one line
+    naming the variable, its value and what is expected.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AccordError as exc:
             raise click.ClickException(str(exc)) from exc
+        except SettingsError as exc:
+            raise click.ClickException(f"invalid setting: {exc}") from exc
+        except ValidationError as exc:
+            invalid = invalid_setting(exc)
+            if invalid is None:
+                raise
+            raise click.ClickException(str(invalid)) from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *(ep.name for ep in _contributed())})
@@ -70,11 +84,12 @@ def _select(specs: list[ServiceSpec], only: tuple[str, ...]) -> list[ServiceSpec
     return [spec for spec in specs if spec.name in only]
 
 
-def start_services(supervisor: Supervisor, specs: list[ServiceSpec]) -> None:
-    """Start every given service that is not running yet, in order.
+def start_services(supervisor: Supervisor, specs: list[ServiceSpec], steps: Sequence[SetupStep] = ()) -> None:
+    """Start every given service that is not running yet, in order, with its setup steps.
 
-    All ports are checked before anything starts; if one service fails, the services this call
-    started are stopped again, so nothing is left half-started.
+    All ports are checked before anything starts; if one service (or a setup step) fails, the
+    services this call started are stopped again, so nothing is left half-started. The setup
+    steps of a service run once it is ready, also when it was already running.
     """
     for spec in specs:
         if not supervisor.is_running(spec.name):
@@ -84,11 +99,16 @@ def start_services(supervisor: Supervisor, specs: list[ServiceSpec]) -> None:
         for spec in specs:
             if supervisor.is_running(spec.name):
                 console.print(f"[dim]{spec.name} is already running[/dim]")
-                continue
-            with console.status(f"starting {spec.name} …"):
-                supervisor.start(spec)
-            started.append(spec.name)
-            console.print(f"[green]✓[/green] {spec.name} started")
+            else:
+                with console.status(f"starting {spec.name} …"):
+                    supervisor.start(spec)
+                started.append(spec.name)
+                console.print(f"[green]✓[/green] {spec.name} started")
+            for step in steps:
+                if step.after == spec.name:
+                    with console.status(f"{step.name} …"):
+                        summary = step.run()
+                    console.print(f"[green]✓[/green] {step.name}: {summary}")
     except BaseException:
         for name in reversed(started):
             supervisor.stop(name)
@@ -102,10 +122,14 @@ def stop_services(supervisor: Supervisor, specs: list[ServiceSpec], timeout_s: f
             console.print(f"[green]✓[/green] {spec.name} stopped")
 
 
-def print_status(settings: RuntimeSettings) -> bool:
-    """Print the status table; return False when a service is down or not ready."""
+def print_status(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> bool:
+    """Print the status table; return True only when every (chosen) service runs and is ready.
+
+    A stopped service counts as down: `status` answers "is the platform up?", and a service
+    that `up` rolled back or `down` stopped is as unavailable as a crashed one.
+    """
     supervisor = Supervisor(settings.state_dir)
-    statuses = [supervisor.status(spec) for spec in discover(settings)]
+    statuses = [supervisor.status(spec) for spec in _select(discover(settings), only)]
     table = Table(title="accord services")
     for column in ("service", "state", "pid", "ports", "log", "detail"):
         table.add_column(column)
@@ -120,16 +144,16 @@ def print_status(settings: RuntimeSettings) -> bool:
             status.detail,
         )
     console.print(table)
-    healthy = True
     for status in statuses:
-        if status.state in (State.CRASHED, State.STARTING):
-            healthy = False
+        if status.state is State.STOPPED:
+            console.print(f"[red]{status.name} is stopped[/red] (`accord up` starts it)")
+        elif status.state in (State.CRASHED, State.STARTING):
             console.print(
                 f"[red]{status.name} is {status.state.value}[/red]; last lines of {status.log_file}:"
             )
             for line in status.log_tail:
-                console.print(f"  {line}", markup=False, highlight=False)
-    return healthy
+                console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    return all(status.state is State.RUNNING for status in statuses)
 
 
 @cli.command()
@@ -137,8 +161,10 @@ def print_status(settings: RuntimeSettings) -> bool:
 def up(only: tuple[str, ...]) -> None:
     """Start the platform's servers natively and wait until each is ready."""
     settings = RuntimeSettings()
-    start_services(Supervisor(settings.state_dir), _select(discover(settings), only))
-    print_status(settings)
+    start_services(
+        Supervisor(settings.state_dir), _select(discover(settings), only), discover_setup(settings)
+    )
+    print_status(settings, only)
 
 
 @cli.command()
@@ -150,9 +176,10 @@ def down(only: tuple[str, ...]) -> None:
 
 
 @cli.command()
-def status() -> None:
-    """Show each server's state, pid, ports and log; exit 1 when one is down."""
-    if not print_status(RuntimeSettings()):
+@click.option("--only", multiple=True, help="report only these services (repeatable)")
+def status(only: tuple[str, ...]) -> None:
+    """Show each server's state, pid, ports and log; exit 1 when one is not running and ready."""
+    if not print_status(RuntimeSettings(), only):
         sys.exit(1)
 
 

@@ -42,3 +42,13 @@ class ServiceStartError(AccordError):
         )
         self.service = service
         self.log_tail = log_tail
+
+
+class InvalidSettingError(AccordError):
+    """An `ACCORD_*` variable holds a value its setting cannot take."""
+
+    def __init__(self, variable: str, value: object, expected: str) -> None:
+        super().__init__(f"invalid setting {variable}={value!r}: {expected}")
+        self.variable = variable
+        self.value = value
+        self.expected = expected

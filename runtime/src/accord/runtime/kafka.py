@@ -15,25 +15,16 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from accord.runtime.errors import ServiceStartError
 from accord.runtime.jars import java_executable, resolve_jars
+from accord.runtime.jvm_logs import write_log4j2_config
+from accord.runtime.logs import kafka_client_logging
 from accord.runtime.ports import port_answers
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec, tail
 
 log = logging.getLogger(__name__)
 
-_LOG4J2 = """\
-status = warn
-appender.out.type = Console
-appender.out.name = OUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = OUT
-logger.request.name = kafka.request.logger
-logger.request.level = WARN
-logger.state.name = state.change.logger
-logger.state.level = WARN
-"""
+# the broker's per-request and replica state-change loggers repeat at INFO what its own loggers say
+_QUIET_LOGGERS = {"kafka.request.logger": "WARN", "state.change.logger": "WARN"}
 
 
 def kafka_jars(settings: RuntimeSettings) -> Path:
@@ -105,7 +96,7 @@ class KafkaBroker:
         """Write the configuration and format the storage on first start (kept afterwards)."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(server_properties(self.settings, self.data_dir))
-        self.log4j_file.write_text(_LOG4J2)
+        write_log4j2_config(self.log4j_file, self.settings.kafka_log_level, _QUIET_LOGGERS)
         if (self.data_dir / "meta.properties").exists():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
@@ -176,7 +167,7 @@ def broker_answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
 
 def ensure_topics(bootstrap: str, topics: Mapping[str, int], config: Mapping[str, str] | None = None) -> None:
     """Create the topics that do not exist yet, with the given partition counts."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, **kafka_client_logging()})
     existing = admin.list_topics(timeout=10).topics
     wanted = [
         NewTopic(name, num_partitions=partitions, replication_factor=1, config=dict(config or {}))

@@ -7,6 +7,15 @@ A component plugs into `accord up`, `down` and `status` by declaring, in its pyp
 
 where `service(settings: RuntimeSettings) -> ServiceSpec` describes how to run it, usually as
 `accord <comp> serve ...` through `accord_executable()`.
+
+A component that must act on a service once it is ready (the schemas component registers the
+contracts with the registry) declares a setup step in the `accord.setup` group:
+
+    [project.entry-points."accord.setup"]
+    schemas = "accord.schemas.setup:setup"
+
+where `setup(settings: RuntimeSettings) -> SetupStep`; `up` runs it, after its service is ready,
+on every call (so a step must be idempotent).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -21,6 +31,15 @@ from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec
 
 ServiceFactory = Callable[[RuntimeSettings], ServiceSpec]
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """Work `up` does once the service `after` is ready; `run` is idempotent and returns a summary."""
+
+    name: str
+    after: str
+    run: Callable[[], str]
 
 
 def discover(settings: RuntimeSettings) -> list[ServiceSpec]:
@@ -33,3 +52,9 @@ def accord_executable() -> str:
     """The `accord` script of this environment (beside the interpreter), else the one on PATH."""
     beside = Path(sys.executable).with_name("accord")
     return str(beside) if beside.exists() else (shutil.which("accord") or "accord")
+
+
+def discover_setup(settings: RuntimeSettings) -> list[SetupStep]:
+    """Every installed setup step, by name."""
+    steps = [ep.load()(settings) for ep in entry_points(group="accord.setup")]
+    return sorted(steps, key=lambda step: step.name)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import registry_url
 from accord.wire.naming import EVENTS_TOPIC
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -34,5 +35,5 @@ class SchemasSettings(BaseSettings):
         default=_SOURCE_ROOT.parent / "sdk" / "src" / "accord" / "sdk" / "events",
         description="where `codegen` writes the generated event classes",
     )
-    registry_url: str = "http://127.0.0.1:8081"
+    registry_url: str = Field(default_factory=registry_url)
     events_topic: str = EVENTS_TOPIC

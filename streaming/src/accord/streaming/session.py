@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from accord.streaming.jars import connector_jars
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.spark_logs import driver_java_options
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -22,6 +23,7 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
     conf = {
         "spark.jars": ",".join(str(jar.resolve()) for jar in jars),
         "spark.driver.memory": settings.spark_driver_memory,
+        "spark.driver.extraJavaOptions": driver_java_options(settings),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accord.runtime.addresses import gateway_url, kafka_bootstrap, registry_url
 from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
 from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
 
@@ -26,13 +27,11 @@ class StreamingSettings(BaseSettings):
     )
     state_dir: Path = Field(default=Path(".run"), description="progress files read by `accord status`")
     cache_dir: Path = Field(default=Path(".cache"), description="jars resolved by Maven")
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = Field(default_factory=kafka_bootstrap)
     events_topic: str = EVENTS_TOPIC
-    registry_url: str = "http://127.0.0.1:8081"
+    registry_url: str = Field(default_factory=registry_url)
     deadletter_topic: str = DEADLETTER_TOPIC
-    gateway_url: str = Field(
-        default="http://127.0.0.1:8080", description="where the ledger reads `/v1/stats`"
-    )
+    gateway_url: str = Field(default_factory=gateway_url, description="where the ledger reads `/v1/stats`")
     write_key: SecretStr = Field(
         default=SecretStr("dev-write-key"), description="write key the ledger shows the gateway's `/v1/stats`"
     )

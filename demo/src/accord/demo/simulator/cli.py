@@ -16,12 +16,16 @@ from rich.table import Table
 from accord.demo.simulator.run import Simulation, simulate
 from accord.demo.simulator.traffic import FaultRates
 from accord.gold.experiments_config import load_experiments
+from accord.runtime.addresses import gateway_url
 from accord.sdk.errors import AccordSdkError
 
 
 @click.command("simulate")
 @click.option(
-    "--gateway-url", envvar="ACCORD_GATEWAY_URL", default="http://127.0.0.1:8080", show_default=True
+    "--gateway-url",
+    envvar="ACCORD_GATEWAY_URL",
+    default=gateway_url,
+    show_default="from ACCORD_GATEWAY_HOST/PORT, http://127.0.0.1:8080",
 )
 @click.option(
     "--write-key",
