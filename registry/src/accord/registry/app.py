@@ -279,7 +279,7 @@ def create_app(
 
     @app.post("/subjects/{subject:path}")
     async def lookup(request: Request, subject: str) -> Response:
-        schema_request = SchemaRequest.from_body(await json_body(request))
+        schema_request = SchemaRequest.from_body(await json_body(request), allow_empty=True)
         value = registry.lookup(subject, schema_request, deleted=flag(request, "deleted"))
         return json_response(schema_object(value))
 

@@ -6,13 +6,13 @@ the store, written to `_schemas`, and answered only once the reader has applied 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from accord.registry.canonical import CanonicalSchema, canonical_schema
 from accord.registry.compatibility import (
     CompatibilityLevel,
     Incompatibility,
@@ -30,7 +30,6 @@ from accord.registry.errors import (
     OperationNotPermittedError,
     ReferenceExistsError,
     SchemaNotFoundError,
-    SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
@@ -49,7 +48,7 @@ from accord.registry.records import (
     delete_subject_value,
     mode_value,
 )
-from accord.registry.store import SchemaStore
+from accord.registry.store import SchemaStore, UnresolvedReferenceError
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +66,21 @@ class SchemaRequest:
     version: int | None = None
 
     @classmethod
-    def from_body(cls, body: dict[str, Any]) -> SchemaRequest:
-        """Read the request body; unknown properties (metadata, ruleSet, …) are ignored."""
+    def from_body(cls, body: dict[str, Any], *, allow_empty: bool = False) -> SchemaRequest:
+        """Read the request body; unknown properties (metadata, ruleSet, …) are ignored.
+
+        An empty or missing schema is refused (42201) unless `allow_empty`: a lookup with it
+        finds nothing, as in Confluent's registry.
+        """
         schema_type = body.get("schemaType") or "AVRO"
         if schema_type != "AVRO":
             raise InvalidAvroSchemaError(f"Invalid schemaType {schema_type}")
         schema = body.get("schema")
-        if not schema:
-            raise InvalidAvroSchemaError("Empty schema")
-        if not isinstance(schema, str):
+        if schema is None or schema == "":
+            if not allow_empty:
+                raise InvalidAvroSchemaError("Empty schema")
+            schema = ""
+        elif not isinstance(schema, str):
             raise InvalidAvroSchemaError("Invalid schema: the schema property must be a string of JSON")
         references = []
         for ref in body.get("references") or ():
@@ -92,28 +97,6 @@ class SchemaRequest:
             id=schema_id if isinstance(schema_id, int) and schema_id > 0 else None,
             version=version if isinstance(version, int) and version > 0 else None,
         )
-
-
-def canonical_text(schema: str) -> str:
-    """The schema as compact JSON, with `{"type": "<primitive>"}` written as `"<primitive>"`."""
-    try:
-        data = json.loads(schema)
-    except json.JSONDecodeError as exc:
-        raise InvalidAvroSchemaError(f"Invalid AVRO schema. Error: Invalid JSON: {exc}") from exc
-    return json.dumps(_simplify(data), separators=(",", ":"), ensure_ascii=False)
-
-
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-
-
-def _simplify(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_simplify(item) for item in node]
-    if isinstance(node, dict):
-        if set(node) == {"type"} and node["type"] in _PRIMITIVES:
-            return node["type"]
-        return {key: _simplify(value) for key, value in node.items()}
-    return node
 
 
 def validate_subject(subject: str) -> None:
@@ -147,55 +130,52 @@ class Registry:
 
     def named_types(self, references: Sequence[Reference]) -> dict[str, str]:
         """Full name → schema JSON of every referenced type, references of references included."""
-        found: dict[str, str] = {}
-        pending = list(references)
-        seen: set[tuple[str, int]] = set()
-        while pending:
-            ref = pending.pop()
-            if (ref.subject, ref.version) in seen:
-                continue
-            seen.add((ref.subject, ref.version))
-            try:
-                value = self.store.version(ref.subject, ref.version, deleted=True)
-            except (SubjectNotFoundError, VersionNotFoundError) as exc:
-                raise InvalidAvroSchemaError(
-                    f"Invalid schema: reference {ref.name} to subject '{ref.subject}' version {ref.version} "
-                    "does not exist"
-                ) from exc
-            found[ref.name] = value.schema
-            pending.extend(value.references)
-        return found
+        try:
+            return self.store.named_types(tuple(references))
+        except UnresolvedReferenceError as exc:
+            ref = exc.reference
+            raise InvalidAvroSchemaError(
+                f"Invalid schema: reference {ref.name} to subject '{ref.subject}' version {ref.version} "
+                "does not exist"
+            ) from exc
 
-    def _parse_new(self, request: SchemaRequest) -> tuple[str, dict[str, str]]:
-        text = canonical_text(request.schema)
+    def _parse(self, request: SchemaRequest, *, strict: bool) -> tuple[CanonicalSchema, dict[str, str]]:
+        """Parse the request's schema (strictly for a new one) and give its canonical form."""
         named = self.named_types(request.references)
         try:
-            parse_schema(text, named, strict=True)
+            parse_schema(request.schema, named, strict=strict)
+            return canonical_schema(request.schema, named), named
         except InvalidSchemaError as exc:
             raise InvalidAvroSchemaError(f"Invalid AVRO schema. Error: {exc}") from exc
-        return text, named
 
     # ------------------------------------------------------------------ reads
 
     def lookup(self, subject: str, request: SchemaRequest, *, deleted: bool) -> SchemaValue:
-        """The version of `subject` holding exactly this schema (40401 / 40403 otherwise)."""
-        versions = self.store.versions_of(subject, deleted=deleted)
-        text = canonical_text(request.schema)
-        for value in reversed(versions):
-            if value.schema == text and value.references == request.references:
-                return value
-        raise SchemaNotFoundError()
+        """The earliest version of `subject` holding this schema (40401 / 40403 otherwise).
+
+        As in Confluent's registry the schema is parsed first (leniently, as stored schemas
+        are: 42201 when it is not Avro), then compared by parsed equality; an empty schema
+        matches nothing.
+        """
+        if not request.schema:
+            self.store.versions_of(subject, deleted=deleted)
+            raise SchemaNotFoundError()
+        canonical, _ = self._parse(request, strict=False)
+        found = self.store.find_version(subject, canonical.identity, request.references, deleted=deleted)
+        if found is None:
+            raise SchemaNotFoundError()
+        return found
 
     def incompatibilities(
         self, subject: str, request: SchemaRequest, against: Sequence[SchemaValue], level: CompatibilityLevel
     ) -> list[Incompatibility]:
         """Why `request` may not follow `against` (newest first) under `level`."""
-        text, named = self._parse_new(request)
+        canonical, named = self._parse(request, strict=True)
         for value in against:
             named.update(self.named_types(value.references))
         existing = [(value.version, value.schema) for value in against]
         try:
-            return check_compatibility(text, existing, level, named)
+            return check_compatibility(canonical.text, existing, level, named)
         except InvalidSchemaError as exc:
             raise InvalidAvroSchemaError(f"Invalid AVRO schema. Error: {exc}") from exc
 
@@ -249,24 +229,25 @@ class Registry:
                 raise OperationNotPermittedError(f"Subject {subject} in context . is not in import mode")
             if request.id is None and mode == "IMPORT":
                 raise OperationNotPermittedError(f"Subject {subject} in context . is not in read-write mode")
-            text, _ = self._parse_new(request)
+            canonical, _ = self._parse(request, strict=True)
             live = self._live_newest_first(subject)
-            for value in live:
-                if value.schema == text and value.references == request.references:
-                    if request.id is not None and request.id != value.id:
+            if live:
+                same = self.store.find_version(subject, canonical.identity, request.references)
+                if same is not None:
+                    if request.id is not None and request.id != same.id:
                         raise ImportIdMismatchError()
-                    return value
+                    return same
             if mode == "IMPORT":
-                return self._import(subject, request, text)
+                return self._import(subject, request, canonical)
             level = self.store.compatibility(subject)
             if not force and level is not CompatibilityLevel.NONE and live:
                 against = live if level.transitive else live[:1]
                 problems = self.incompatibilities(subject, request, against, level)
                 if problems:
                     raise IncompatibleSchemaError(subject, [p.message for p in problems], level.value)
-            schema_id = self.store.id_for(text, request.references) or self.store.max_id + 1
+            schema_id = self.store.id_for(canonical.identity, request.references) or self.store.max_id + 1
             value = SchemaValue(
-                subject, self.store.next_version(subject), schema_id, text, request.references
+                subject, self.store.next_version(subject), schema_id, canonical.text, request.references
             )
             self._append(RecordKey(KeyType.SCHEMA, subject, value.version), value.to_bytes())
             log.info(
@@ -275,19 +256,20 @@ class Registry:
             )
             return value
 
-    def _import(self, subject: str, request: SchemaRequest, text: str) -> SchemaValue:
+    def _import(self, subject: str, request: SchemaRequest, canonical: CanonicalSchema) -> SchemaValue:
         assert request.id is not None
-        existing_id = self.store.id_for(text, request.references)
+        existing_id = self.store.id_for(canonical.identity, request.references)
         if existing_id is not None and existing_id != request.id:
             raise ImportIdMismatchError()
         try:
             holder = self.store.schema_by_id(request.id)
-            if (holder.schema, holder.references) != (text, request.references):
+            held = (self.store.identity(holder.schema, holder.references), holder.references)
+            if held != (canonical.identity, request.references):
                 raise ImportIdMismatchError()
         except SchemaNotFoundError:
             pass
         version = request.version or self.store.next_version(subject)
-        value = SchemaValue(subject, version, request.id, text, request.references)
+        value = SchemaValue(subject, version, request.id, canonical.text, request.references)
         self._append(RecordKey(KeyType.SCHEMA, subject, version), value.to_bytes())
         log.info("schema imported", extra={"subject": subject, "version": version, "schema_id": request.id})
         return value
@@ -367,9 +349,8 @@ class Registry:
         """Remove the global or a subject's level; returns the level it had."""
         with self._write_lock:
             if subject is not None and subject not in self.store.configs:
-                if not self.store.has_subject(subject):
-                    raise SubjectNotFoundError(subject)
-                raise SubjectConfigNotFoundError(subject)
+                # Confluent answers 40401 whether or not the subject has versions
+                raise SubjectNotFoundError(subject)
             previous = self.store.compatibility(subject)
             self._append(RecordKey(KeyType.CONFIG, subject), None)
             return previous

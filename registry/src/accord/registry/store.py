@@ -3,6 +3,12 @@
 `SchemaStore.apply` folds one topic record into memory; the queries raise the registry's
 errors. Only the Kafka reader thread applies records; request handlers read under the same
 lock. Response bodies of `/schemas/ids/{id}` are rendered once when a schema is first seen.
+
+Schemas are identified by `canonical.canonical_schema(...).identity` plus their references,
+never by their text: a record another registry wrote with other spacing or key order is the
+same schema. A topic that already holds one schema several times (written before identity
+was by parsed equality, or by another tool) is read as it is; the earliest version and the
+first id seen answer for it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from accord.registry.compatibility import CompatibilityLevel
+from accord.registry.canonical import canonical_schema
+from accord.registry.compatibility import CompatibilityLevel, InvalidSchemaError
 from accord.registry.errors import (
     SchemaNotFoundError,
     SubjectNotFoundError,
@@ -31,6 +38,15 @@ from accord.registry.records import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class UnresolvedReferenceError(LookupError):
+    """A reference names a subject version the store does not hold."""
+
+    def __init__(self, reference: Reference) -> None:
+        super().__init__(f"reference {reference.name} to {reference.subject} version {reference.version}")
+        self.reference = reference
+
 
 DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
 DEFAULT_MODE = "READWRITE"
@@ -63,6 +79,7 @@ class SchemaStore:
         self.schemas: dict[int, StoredSchema] = {}
         self.id_bodies: dict[int, bytes] = {}
         self.ids_by_content: dict[tuple[str, tuple[Reference, ...]], int] = {}
+        self._identities: dict[tuple[str, tuple[Reference, ...]], str] = {}
         self.users_of_id: dict[int, set[tuple[str, int]]] = {}
         self.configs: dict[str | None, str] = {}
         self.modes: dict[str | None, str] = {}
@@ -116,7 +133,11 @@ class SchemaStore:
 
     def _put_version(self, value: SchemaValue) -> None:
         known = self.schemas.get(value.id)
-        if known is not None and (known.schema, known.references) != (value.schema, value.references):
+        identity = self.identity(value.schema, value.references)
+        if known is not None and (self.identity(known.schema, known.references), known.references) != (
+            identity,
+            value.references,
+        ):
             raise CorruptRecordError(
                 f"Found a schema with duplicate ID {value.id} for {value.subject} version {value.version}"
             )
@@ -128,7 +149,8 @@ class SchemaStore:
                 value.id, value.schema, value.references, schema_body(value.schema, value.references)
             )
             self.schemas[value.id] = known
-            self.ids_by_content[(value.schema, value.references)] = value.id
+            # a schema stored under several ids keeps the first one for new registrations
+            self.ids_by_content.setdefault((identity, value.references), value.id)
         self.max_id = max(self.max_id, value.id)
         self.subjects.setdefault(value.subject, {})[value.version] = value
         self.users_of_id.setdefault(value.id, set()).add((value.subject, value.version))
@@ -206,10 +228,61 @@ class SchemaStore:
                 raise SchemaNotFoundError(schema_id)
             return stored
 
-    def id_for(self, schema: str, references: tuple[Reference, ...]) -> int | None:
-        """The id this exact schema (and references) has ever had, if any."""
+    def id_for(self, identity: str, references: tuple[Reference, ...]) -> int | None:
+        """The id the schema with this identity (and references) has ever had, if any."""
         with self.lock:
-            return self.ids_by_content.get((schema, references))
+            return self.ids_by_content.get((identity, references))
+
+    def named_types(self, references: tuple[Reference, ...]) -> dict[str, str]:
+        """Full name → schema JSON of every referenced type, references of references included.
+
+        Raises `UnresolvedReferenceError` for a reference to a version the store does not hold.
+        """
+        found: dict[str, str] = {}
+        pending = list(references)
+        seen: set[tuple[str, int]] = set()
+        with self.lock:
+            while pending:
+                ref = pending.pop()
+                if (ref.subject, ref.version) in seen:
+                    continue
+                seen.add((ref.subject, ref.version))
+                value = self.subjects.get(ref.subject, {}).get(ref.version)
+                if value is None:
+                    raise UnresolvedReferenceError(ref)
+                found[ref.name] = value.schema
+                pending.extend(value.references)
+        return found
+
+    def identity(self, schema: str, references: tuple[Reference, ...]) -> str:
+        """The identity of a stored schema, parsed leniently (see `canonical`).
+
+        Text that is not an Avro schema (Karapace stores any JSON) only matches the same text.
+        """
+        key = (schema, references)
+        with self.lock:
+            cached = self._identities.get(key)
+            if cached is not None:
+                return cached
+            try:
+                identity = canonical_schema(schema, self.named_types(references)).identity
+            except UnresolvedReferenceError:
+                # not cached: the referenced version may still arrive
+                return f"text:{schema}"
+            except InvalidSchemaError:
+                identity = f"text:{schema}"
+            self._identities[key] = identity
+            return identity
+
+    def find_version(
+        self, subject: str, identity: str, references: tuple[Reference, ...], *, deleted: bool = False
+    ) -> SchemaValue | None:
+        """The earliest version of `subject` holding the schema; raises `SubjectNotFoundError`
+        when the subject has no version to look at."""
+        for value in self.versions_of(subject, deleted=deleted):
+            if value.references == references and self.identity(value.schema, value.references) == identity:
+                return value
+        return None
 
     def users(self, schema_id: int, *, deleted: bool = False) -> list[SchemaValue]:
         """The (subject, version) entries that use the id, sorted."""
