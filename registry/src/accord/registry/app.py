@@ -29,6 +29,7 @@ from accord.registry.errors import (
     SubjectModeNotFoundError,
 )
 from accord.registry.kafka_log import Progress
+from accord.registry.metrics import install_metrics
 from accord.registry.operations import Registry, SchemaRequest, validate_level
 from accord.registry.protocol import V1, RegistryProtocol
 from accord.registry.records import SchemaValue
@@ -142,6 +143,7 @@ def create_app(
         users=settings.users,
         writer_url=settings.writer_url,
     )
+    install_metrics(app, registry, progress)
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> Response:

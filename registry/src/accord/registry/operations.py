@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -124,6 +125,7 @@ class Registry:
         self.store = store
         self.log = schemas_log
         self.write_timeout_s = write_timeout_s
+        self.on_registration: Callable[[str, float], None] | None = None
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------------ schema resolution
@@ -219,7 +221,22 @@ class Registry:
         self.log.append(key.to_bytes(), value, self.write_timeout_s)
 
     def register(self, subject: str, request: SchemaRequest, *, force: bool = False) -> SchemaValue:
-        """Register `request` under `subject`, or return the live version that already holds it."""
+        """Register `request` under `subject`, or return the live version that already holds it.
+
+        `on_registration(outcome, seconds)` hears of every call: `registered`, `existing` (the
+        subject already held the schema) or `refused` (any error).
+        """
+        started = time.perf_counter()
+        outcome = "refused"
+        try:
+            value, created = self._register(subject, request, force=force)
+            outcome = "registered" if created else "existing"
+            return value
+        finally:
+            if self.on_registration is not None:
+                self.on_registration(outcome, time.perf_counter() - started)
+
+    def _register(self, subject: str, request: SchemaRequest, *, force: bool) -> tuple[SchemaValue, bool]:
         validate_subject(subject)
         with self._write_lock:
             mode = self.store.mode(subject)
@@ -236,9 +253,9 @@ class Registry:
                 if same is not None:
                     if request.id is not None and request.id != same.id:
                         raise ImportIdMismatchError()
-                    return same
+                    return same, False
             if mode == "IMPORT":
-                return self._import(subject, request, canonical)
+                return self._import(subject, request, canonical), True
             level = self.store.compatibility(subject)
             if not force and level is not CompatibilityLevel.NONE and live:
                 against = live if level.transitive else live[:1]
@@ -254,7 +271,7 @@ class Registry:
                 "schema registered",
                 extra={"subject": subject, "version": value.version, "schema_id": value.id},
             )
-            return value
+            return value, True
 
     def _import(self, subject: str, request: SchemaRequest, canonical: CanonicalSchema) -> SchemaValue:
         assert request.id is not None
