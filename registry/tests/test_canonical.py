@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from accord.registry.canonical import canonical_schema
+from accord.registry.canonical import canonical_schema, contract_identity
 from accord.registry.compatibility import InvalidSchemaError
 from accord.registry.records import KeyType, RecordKey, Reference, SchemaValue
 from accord.registry.store import SchemaStore
@@ -183,6 +183,9 @@ def test_text_that_is_not_an_avro_schema_has_no_canonical_form(schema: str, frag
         canonical_schema(schema)
 
 
+NO_CONTRACT = contract_identity(None, None)
+
+
 def put(store: SchemaStore, subject: str, version: int, schema_id: int, text: str, **extra: Any) -> None:
     value = SchemaValue(subject, version, schema_id, text, **extra)
     store.apply(RecordKey(KeyType.SCHEMA, subject, version).to_bytes(), value.to_bytes())
@@ -191,25 +194,25 @@ def put(store: SchemaStore, subject: str, version: int, schema_id: int, text: st
 def test_a_non_compact_record_written_by_another_registry_is_the_same_schema() -> None:
     store = SchemaStore()
     put(store, "orders", 1, 7, json.dumps(ORDER, indent=2))
-    identity = canonical_schema(json.dumps(ORDER, sort_keys=True)).identity
-    found = store.find_version("orders", identity, ())
+    key = (canonical_schema(json.dumps(ORDER, sort_keys=True)).identity, (), NO_CONTRACT)
+    found = store.find_version("orders", key)
     assert found is not None
     assert (found.version, found.id) == (1, 7)
-    assert store.id_for(identity, ()) == 7
+    assert store.id_for(key) == 7
 
 
 def test_a_topic_holding_one_schema_twice_answers_with_the_earliest_version_and_first_id() -> None:
     store = SchemaStore()
     put(store, "orders", 1, 3, json.dumps(ORDER))
     put(store, "orders", 2, 4, json.dumps(ORDER, sort_keys=True))
-    identity = canonical_schema(json.dumps(ORDER)).identity
-    found = store.find_version("orders", identity, ())
+    key = (canonical_schema(json.dumps(ORDER)).identity, (), NO_CONTRACT)
+    found = store.find_version("orders", key)
     assert found is not None
     assert (found.version, found.id) == (1, 3)
-    assert store.id_for(identity, ()) == 3
+    assert store.id_for(key) == 3
     # once the earliest is soft deleted, the next one answers
     put(store, "orders", 1, 3, json.dumps(ORDER), deleted=True)
-    found = store.find_version("orders", identity, ())
+    found = store.find_version("orders", key)
     assert found is not None
     assert (found.version, found.id) == (2, 4)
 
@@ -228,6 +231,7 @@ def test_identity_of_a_stored_schema_with_references_uses_the_referenced_types()
     put(store, "events-E", 1, 2, json.dumps(event, indent=1), references=refs)
     qualified = {**event, "fields": [{"name": "envelope", "type": "accord.common.Envelope"}]}
     named = {"accord.common.Envelope": json.dumps(envelope)}
-    found = store.find_version("events-E", canonical_schema(json.dumps(qualified), named).identity, refs)
+    identity = canonical_schema(json.dumps(qualified), named).identity
+    found = store.find_version("events-E", (identity, refs, NO_CONTRACT))
     assert found is not None
     assert found.id == 2

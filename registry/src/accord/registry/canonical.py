@@ -96,6 +96,11 @@ def canonical_schema(schema: str | Any, named_types: Mapping[str, str] | None = 
     )
 
 
+def contract_identity(metadata: Mapping[str, Any] | None, rule_set: Mapping[str, Any] | None) -> str:
+    """The identity of a version's `metadata` and `ruleSet` (Confluent compares them as values)."""
+    return json.dumps([metadata, rule_set], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _load(schema: str | Any) -> Any:
     if not isinstance(schema, str):
         return schema

@@ -49,7 +49,12 @@ def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) ->
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+        # a loaded broker may answer metadata without the topic it has just created
+        deadline = time.monotonic() + timeout_s
         metadata = admin.list_topics(timeout=timeout_s)
+        while topic not in metadata.topics and time.monotonic() < deadline:
+            time.sleep(0.2)
+            metadata = admin.list_topics(timeout=timeout_s)
     partitions = len(metadata.topics[topic].partitions)
     resource = ConfigResource(ResourceType.TOPIC, topic)
     configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)

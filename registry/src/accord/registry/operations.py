@@ -10,10 +10,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from accord.registry.canonical import CanonicalSchema, canonical_schema
+from accord.registry.canonical import CanonicalSchema, canonical_schema, contract_identity
 from accord.registry.compatibility import (
     CompatibilityLevel,
     Incompatibility,
@@ -27,6 +27,7 @@ from accord.registry.errors import (
     InvalidAvroSchemaError,
     InvalidCompatibilityLevelError,
     InvalidModeError,
+    InvalidRuleSetError,
     InvalidSubjectError,
     OperationNotPermittedError,
     ReferenceExistsError,
@@ -49,7 +50,7 @@ from accord.registry.records import (
     delete_subject_value,
     mode_value,
 )
-from accord.registry.store import SchemaStore, UnresolvedReferenceError
+from accord.registry.store import ContentKey, SchemaStore, UnresolvedReferenceError
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,27 @@ class SchemaRequest:
     schema_type: str = "AVRO"
     id: int | None = None
     version: int | None = None
+    metadata: dict[str, Any] | None = field(default=None, hash=False)
+    rule_set: dict[str, Any] | None = field(default=None, hash=False)
+
+    @property
+    def contract(self) -> str:
+        """The identity of the request's `metadata` and `ruleSet`."""
+        return contract_identity(self.metadata, self.rule_set)
+
+    def inheriting(self, previous: SchemaValue | None) -> SchemaRequest:
+        """Confluent: a schema sent without `metadata` or `ruleSet` keeps those of `previous`."""
+        if previous is None:
+            return self
+        return replace(
+            self,
+            metadata=self.metadata if self.metadata is not None else previous.metadata,
+            rule_set=self.rule_set if self.rule_set is not None else previous.rule_set,
+        )
 
     @classmethod
     def from_body(cls, body: dict[str, Any], *, allow_empty: bool = False) -> SchemaRequest:
-        """Read the request body; unknown properties (metadata, ruleSet, …) are ignored.
+        """Read the request body; unknown properties (schema tags, …) are ignored.
 
         An empty or missing schema is refused (42201) unless `allow_empty`: a lookup with it
         finds nothing, as in Confluent's registry.
@@ -97,7 +115,55 @@ class SchemaRequest:
             references=tuple(references),
             id=schema_id if isinstance(schema_id, int) and schema_id > 0 else None,
             version=version if isinstance(version, int) and version > 0 else None,
+            metadata=_metadata(body.get("metadata")),
+            rule_set=_rule_set(body.get("ruleSet")),
         )
+
+
+_RULE_LISTS = ("migrationRules", "domainRules", "encodingRules")
+
+
+def _metadata(value: object) -> dict[str, Any] | None:
+    """Confluent's `Metadata`: `tags` {path: [tag]}, `properties` {name: text}, `sensitive` [name]."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidAvroSchemaError("Invalid metadata: expected a JSON object")
+    tags, properties, sensitive = value.get("tags"), value.get("properties"), value.get("sensitive")
+    if tags is not None and not (
+        isinstance(tags, dict)
+        and all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in tags.values())
+    ):
+        raise InvalidAvroSchemaError("Invalid metadata: tags must map each path to a list of tags")
+    if properties is not None and not (
+        isinstance(properties, dict) and all(isinstance(v, str) for v in properties.values())
+    ):
+        raise InvalidAvroSchemaError("Invalid metadata: properties must map each name to a string")
+    if sensitive is not None and not (
+        isinstance(sensitive, list) and all(isinstance(v, str) for v in sensitive)
+    ):
+        raise InvalidAvroSchemaError("Invalid metadata: sensitive must be a list of names")
+    return value
+
+
+def _rule_set(value: object) -> dict[str, Any] | None:
+    """Confluent's `RuleSet`: lists of rules, each with at least a `name` and a `type`."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRuleSetError("Invalid ruleSet: expected a JSON object")
+    for kind in _RULE_LISTS:
+        rules = value.get(kind)
+        if rules is None:
+            continue
+        if not isinstance(rules, list):
+            raise InvalidRuleSetError(f"Invalid ruleSet: {kind} must be a list of rules")
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict) or not isinstance(rule.get("name"), str) or not rule["name"]:
+                raise InvalidRuleSetError(f"Invalid ruleSet: {kind}[{index}] needs a name")
+            if not isinstance(rule.get("type"), str) or not rule["type"]:
+                raise InvalidRuleSetError(f"Invalid ruleSet: rule {rule['name']} needs a type")
+    return value
 
 
 def validate_subject(subject: str) -> None:
@@ -163,10 +229,23 @@ class Registry:
             self.store.versions_of(subject, deleted=deleted)
             raise SchemaNotFoundError()
         canonical, _ = self._parse(request, strict=False)
-        found = self.store.find_version(subject, canonical.identity, request.references, deleted=deleted)
+        found = self.store.find_version(subject, self._key(canonical, request), deleted=deleted)
+        if found is None:
+            # as a registration would, try again with the latest version's metadata and ruleSet
+            inherited = request.inheriting(self._latest_or_none(subject))
+            if inherited != request:
+                found = self.store.find_version(subject, self._key(canonical, inherited), deleted=deleted)
         if found is None:
             raise SchemaNotFoundError()
         return found
+
+    @staticmethod
+    def _key(canonical: CanonicalSchema, request: SchemaRequest) -> ContentKey:
+        return (canonical.identity, request.references, request.contract)
+
+    def _latest_or_none(self, subject: str) -> SchemaValue | None:
+        latest = self._latest(subject)
+        return latest[0] if latest else None
 
     def incompatibilities(
         self, subject: str, request: SchemaRequest, against: Sequence[SchemaValue], level: CompatibilityLevel
@@ -248,8 +327,10 @@ class Registry:
                 raise OperationNotPermittedError(f"Subject {subject} in context . is not in read-write mode")
             canonical, _ = self._parse(request, strict=True)
             live = self._live_newest_first(subject)
+            if mode != "IMPORT":
+                request = request.inheriting(live[0] if live else None)
             if live:
-                same = self.store.find_version(subject, canonical.identity, request.references)
+                same = self.store.find_version(subject, self._key(canonical, request))
                 if same is not None:
                     if request.id is not None and request.id != same.id:
                         raise ImportIdMismatchError()
@@ -262,9 +343,15 @@ class Registry:
                 problems = self.incompatibilities(subject, request, against, level)
                 if problems:
                     raise IncompatibleSchemaError(subject, [p.message for p in problems], level.value)
-            schema_id = self.store.id_for(canonical.identity, request.references) or self.store.max_id + 1
+            schema_id = self.store.id_for(self._key(canonical, request)) or self.store.max_id + 1
             value = SchemaValue(
-                subject, self.store.next_version(subject), schema_id, canonical.text, request.references
+                subject,
+                self.store.next_version(subject),
+                schema_id,
+                canonical.text,
+                request.references,
+                metadata=request.metadata,
+                rule_set=request.rule_set,
             )
             self._append(RecordKey(KeyType.SCHEMA, subject, value.version), value.to_bytes())
             log.info(
@@ -275,18 +362,25 @@ class Registry:
 
     def _import(self, subject: str, request: SchemaRequest, canonical: CanonicalSchema) -> SchemaValue:
         assert request.id is not None
-        existing_id = self.store.id_for(canonical.identity, request.references)
+        key = self._key(canonical, request)
+        existing_id = self.store.id_for(key)
         if existing_id is not None and existing_id != request.id:
             raise ImportIdMismatchError()
         try:
-            holder = self.store.schema_by_id(request.id)
-            held = (self.store.identity(holder.schema, holder.references), holder.references)
-            if held != (canonical.identity, request.references):
+            if self.store.schema_by_id(request.id).key != key:
                 raise ImportIdMismatchError()
         except SchemaNotFoundError:
             pass
         version = request.version or self.store.next_version(subject)
-        value = SchemaValue(subject, version, request.id, canonical.text, request.references)
+        value = SchemaValue(
+            subject,
+            version,
+            request.id,
+            canonical.text,
+            request.references,
+            metadata=request.metadata,
+            rule_set=request.rule_set,
+        )
         self._append(RecordKey(KeyType.SCHEMA, subject, version), value.to_bytes())
         log.info("schema imported", extra={"subject": subject, "version": version, "schema_id": request.id})
         return value

@@ -4,11 +4,11 @@
 errors. Only the Kafka reader thread applies records; request handlers read under the same
 lock. Response bodies of `/schemas/ids/{id}` are rendered once when a schema is first seen.
 
-Schemas are identified by `canonical.canonical_schema(...).identity` plus their references,
-never by their text: a record another registry wrote with other spacing or key order is the
-same schema. A topic that already holds one schema several times (written before identity
-was by parsed equality, or by another tool) is read as it is; the earliest version and the
-first id seen answer for it.
+Schemas are identified by `canonical.canonical_schema(...).identity` plus their references
+and their data contract (`metadata`, `ruleSet`), never by their text: a record another
+registry wrote with other spacing or key order is the same schema. A topic that already holds
+one schema several times (written before identity was by parsed equality, or by another tool)
+is read as it is; the earliest version and the first id seen answer for it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from accord.registry.canonical import canonical_schema
+from accord.registry.canonical import canonical_schema, contract_identity
 from accord.registry.compatibility import CompatibilityLevel, InvalidSchemaError
 from accord.registry.errors import (
     SchemaNotFoundError,
@@ -52,6 +52,10 @@ DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
 DEFAULT_MODE = "READWRITE"
 
 
+ContentKey = tuple[str, tuple[Reference, ...], str]
+"""What makes two versions hold the same schema: identity, references, contract identity."""
+
+
 @dataclass(frozen=True)
 class StoredSchema:
     """A schema by id: its text, references and the precomputed `/schemas/ids/{id}` body."""
@@ -60,13 +64,18 @@ class StoredSchema:
     schema: str
     references: tuple[Reference, ...]
     body: bytes
+    key: ContentKey
 
 
-def schema_body(schema: str, references: tuple[Reference, ...]) -> bytes:
+def schema_body(value: SchemaValue) -> bytes:
     """The `/schemas/ids/{id}` answer (schemaType omitted for Avro, as Confluent and Karapace do)."""
-    data: dict[str, Any] = {"schema": schema}
-    if references:
-        data["references"] = [ref.to_json() for ref in references]
+    data: dict[str, Any] = {"schema": value.schema}
+    if value.references:
+        data["references"] = [ref.to_json() for ref in value.references]
+    if value.metadata is not None:
+        data["metadata"] = value.metadata
+    if value.rule_set is not None:
+        data["ruleSet"] = value.rule_set
     return orjson.dumps(data)
 
 
@@ -78,7 +87,7 @@ class SchemaStore:
         self.subjects: dict[str, dict[int, SchemaValue]] = {}
         self.schemas: dict[int, StoredSchema] = {}
         self.id_bodies: dict[int, bytes] = {}
-        self.ids_by_content: dict[tuple[str, tuple[Reference, ...]], int] = {}
+        self.ids_by_content: dict[ContentKey, int] = {}
         self._identities: dict[tuple[str, tuple[Reference, ...]], str] = {}
         self.users_of_id: dict[int, set[tuple[str, int]]] = {}
         self.configs: dict[str | None, str] = {}
@@ -133,11 +142,8 @@ class SchemaStore:
 
     def _put_version(self, value: SchemaValue) -> None:
         known = self.schemas.get(value.id)
-        identity = self.identity(value.schema, value.references)
-        if known is not None and (self.identity(known.schema, known.references), known.references) != (
-            identity,
-            value.references,
-        ):
+        key = self.key_of(value)
+        if known is not None and known.key != key:
             raise CorruptRecordError(
                 f"Found a schema with duplicate ID {value.id} for {value.subject} version {value.version}"
             )
@@ -145,12 +151,10 @@ class SchemaStore:
         if previous is not None and previous.id != value.id:
             self._release_id(previous.id, value.subject, value.version)
         if known is None:
-            known = StoredSchema(
-                value.id, value.schema, value.references, schema_body(value.schema, value.references)
-            )
+            known = StoredSchema(value.id, value.schema, value.references, schema_body(value), key)
             self.schemas[value.id] = known
             # a schema stored under several ids keeps the first one for new registrations
-            self.ids_by_content.setdefault((identity, value.references), value.id)
+            self.ids_by_content.setdefault(key, value.id)
         self.max_id = max(self.max_id, value.id)
         self.subjects.setdefault(value.subject, {})[value.version] = value
         self.users_of_id.setdefault(value.id, set()).add((value.subject, value.version))
@@ -228,10 +232,18 @@ class SchemaStore:
                 raise SchemaNotFoundError(schema_id)
             return stored
 
-    def id_for(self, identity: str, references: tuple[Reference, ...]) -> int | None:
-        """The id the schema with this identity (and references) has ever had, if any."""
+    def id_for(self, key: ContentKey) -> int | None:
+        """The id the schema with this content key has ever had, if any."""
         with self.lock:
-            return self.ids_by_content.get((identity, references))
+            return self.ids_by_content.get(key)
+
+    def key_of(self, value: SchemaValue) -> ContentKey:
+        """The content key of a stored version."""
+        return (
+            self.identity(value.schema, value.references),
+            value.references,
+            contract_identity(value.metadata, value.rule_set),
+        )
 
     def named_types(self, references: tuple[Reference, ...]) -> dict[str, str]:
         """Full name → schema JSON of every referenced type, references of references included.
@@ -274,13 +286,11 @@ class SchemaStore:
             self._identities[key] = identity
             return identity
 
-    def find_version(
-        self, subject: str, identity: str, references: tuple[Reference, ...], *, deleted: bool = False
-    ) -> SchemaValue | None:
+    def find_version(self, subject: str, key: ContentKey, *, deleted: bool = False) -> SchemaValue | None:
         """The earliest version of `subject` holding the schema; raises `SubjectNotFoundError`
         when the subject has no version to look at."""
         for value in self.versions_of(subject, deleted=deleted):
-            if value.references == references and self.identity(value.schema, value.references) == identity:
+            if value.references == key[1] and self.key_of(value) == key:
                 return value
         return None
 
