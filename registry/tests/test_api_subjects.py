@@ -128,7 +128,7 @@ def test_invalid_version_ids_are_refused(api: httpx.Client, subject: str, versio
             {"schema": record("Bad", {"name": "n", "type": "int", "default": "x"})},
             "Invalid default for field n",
         ),
-        ({"schema": record("Bad", {"name": "u", "type": ["string", "null"], "default": None})}, "field u"),
+        ({"schema": record("Bad", {"name": "u", "type": ["string", "null"], "default": 1})}, "field u"),
         ({"schema": '{"type": "record", "name": "1-bad", "fields": []}'}, "1-bad"),
         ({"schema": "{not json"}, "Invalid JSON"),
         ({"schema": ""}, "Empty schema"),

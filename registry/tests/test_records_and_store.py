@@ -103,7 +103,7 @@ def test_store_applies_versions_soft_and_hard_deletes() -> None:
     assert store.subject_names(deleted=True) == []
     with pytest.raises(UnknownSchemaError):
         store.schema_by_id(1)
-    assert store.id_for(SCHEMA, ()) == 1
+    assert store.id_for(store.key_of(SchemaValue("s", 1, 1, SCHEMA))) == 1
     assert store.max_id == 1
 
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
 
 from accord.registry.testing import RegistryHandle
-from accord.registry_client import RegistryClient, SubjectNotFoundError
+from accord.registry_client import (
+    CompatibilityLevel,
+    IncompatibleSchemaError,
+    RegistryClient,
+    SubjectNotFoundError,
+)
 from accord.schemas.catalog import load_catalog
+from accord.schemas.levels import load_levels
+from accord.schemas.settings import SchemasSettings
 
 from .conftest import SchemaTree
 
@@ -99,9 +108,18 @@ def test_breaking_change_registers_nothing_and_names_the_field(
         RegistryClient(registry_server.url).versions(f"{topic}-accord.events.Search")
 
 
+def declare_shared_levels(url: str) -> None:
+    """Give the shared types (one subject for the whole session) their declared level."""
+    levels = load_levels(SchemasSettings().compatibility_file)
+    client = RegistryClient(url)
+    for shared in ("accord.common.Envelope", "accord.common.Context"):
+        client.set_subject_level(shared, levels.level(shared))
+
+
 def test_check_against_the_registry(
     registry_server: RegistryHandle, topic: str, schema_tree: SchemaTree, accord: Callable[..., Result]
 ) -> None:
+    declare_shared_levels(registry_server.url)
     before = accord("schemas", "check", "--registry", registry_server.url)
     assert before.exit_code == 0, before.output
     assert len(rows(before, " new ")) >= 6
@@ -126,3 +144,65 @@ def test_check_against_the_registry(
     [line] = [line for line in breaking.stdout.splitlines() if ".avsc:" in line]
     assert line.startswith(f"{schema_tree.path(PAGE_VIEW)}:section: READER_FIELD_MISSING_DEFAULT_VALUE: ")
     assert "version 1" in line
+
+
+@pytest.fixture
+def levels_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, topic: str) -> Path:
+    """compatibility.json for this test: FULL_TRANSITIVE, PageView FORWARD."""
+    path = tmp_path / "compatibility.json"
+    page_view = f"{topic}-accord.events.PageView"
+    path.write_text(json.dumps({"default": "FULL_TRANSITIVE", "subjects": {page_view: "FORWARD"}}))
+    monkeypatch.setenv("ACCORD_COMPATIBILITY_FILE", str(path))
+    return path
+
+
+def test_register_sets_each_subjects_declared_level_once(
+    registry_server: RegistryHandle,
+    topic: str,
+    levels_file: Path,
+    accord: Callable[..., Result],
+) -> None:
+    first = accord("schemas", "register", "--registry", registry_server.url)
+    assert first.exit_code == 0, first.output
+    client = RegistryClient(registry_server.url)
+    assert client.subject_level(f"{topic}-accord.events.PageView") is CompatibilityLevel.FORWARD
+    assert client.subject_level(f"{topic}-accord.events.Signup") is CompatibilityLevel.FULL_TRANSITIVE
+    assert all("(set)" in row for row in rows(first, f"{topic}-accord.events."))
+
+    second = accord("schemas", "register", "--registry", registry_server.url)
+    assert second.exit_code == 0, second.output
+    assert "(set)" not in second.stdout
+
+    # a producer registering on its own is now judged like CI: dropping a required field is
+    # BACKWARD compatible (the registry's default) but not FULL_TRANSITIVE
+    subject = f"{topic}-accord.events.Signup"
+    latest = client.latest(subject)
+    data = json.loads(latest.schema)
+    required = next(f for f in data["fields"][1:] if "default" not in f)
+    data["fields"].remove(required)
+    with pytest.raises(IncompatibleSchemaError):
+        client.register(subject, json.dumps(data), latest.references)
+
+
+def test_check_against_the_registry_reports_a_level_that_differs_from_the_file(
+    registry_server: RegistryHandle,
+    topic: str,
+    levels_file: Path,
+    accord: Callable[..., Result],
+) -> None:
+    declare_shared_levels(registry_server.url)
+    assert accord("schemas", "register", "--registry", registry_server.url).exit_code == 0
+    assert accord("schemas", "check", "--registry", registry_server.url).exit_code == 0
+
+    page_view = f"{topic}-accord.events.PageView"
+    RegistryClient(registry_server.url).set_subject_level(page_view, CompatibilityLevel.BACKWARD)
+    drifted = accord("schemas", "check", "--registry", registry_server.url)
+    assert drifted.exit_code == 1
+    [finding] = [line for line in drifted.stdout.splitlines() if "level-mismatch" in line]
+    assert finding.startswith(f"{levels_file}:{page_view}: level-mismatch: ")
+    assert "judges" in finding
+    assert "at BACKWARD" in finding
+    assert "declares FORWARD" in finding
+
+    assert accord("schemas", "register", "--registry", registry_server.url).exit_code == 0
+    assert accord("schemas", "check", "--registry", registry_server.url).exit_code == 0

@@ -175,6 +175,21 @@ class RegistryClient:
             level = self._client.get_compatibility()
         return CompatibilityLevel(level)
 
+    @_translated
+    def subject_level(self, subject: str) -> CompatibilityLevel | None:
+        """The subject's own level; None when it has none (the global one applies)."""
+        try:
+            return CompatibilityLevel(self._client.get_compatibility(subject))
+        except SchemaRegistryError as exc:
+            if exc.error_code != 40408:
+                raise
+            return None
+
+    @_translated
+    def set_subject_level(self, subject: str, level: CompatibilityLevel) -> None:
+        """Set the subject's own level (allowed before the subject has versions)."""
+        self._client.set_compatibility(subject, level.value)
+
     @staticmethod
     def _schema(schema: str, references: Sequence[Reference]) -> Schema:
         refs = [SchemaReference(ref.name, ref.subject, ref.version) for ref in references]

@@ -183,8 +183,9 @@ _LONG_RANGE = (-(2**63), 2**63 - 1)
 def validate_defaults(schema: Schema) -> None:
     """Raise `InvalidSchemaError` when a field's default does not match its type.
 
-    Follows the Avro specification: a union's default matches its *first* branch, bytes and
-    fixed defaults are strings of code points 0-255, float and double accept integers.
+    Follows Avro 1.12 (the parser of Confluent 8.x): a union's default may match any of its
+    branches, not only the first one the specification names; bytes and fixed defaults are
+    strings of code points 0-255, float and double accept integers.
     """
     for record in _records(schema, set()):
         for field in cast("Sequence[Field]", record.fields):
@@ -238,7 +239,7 @@ def default_matches(schema: Schema, value: Any) -> bool:
     if isinstance(schema, MapSchema):
         return isinstance(value, dict) and all(default_matches(schema.values, v) for v in value.values())
     if isinstance(schema, UnionSchema):
-        return bool(schema.schemas) and default_matches(schema.schemas[0], value)
+        return any(default_matches(branch, value) for branch in schema.schemas)
     if isinstance(schema, RecordSchema):
         if not isinstance(value, dict):
             return False

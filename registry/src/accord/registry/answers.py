@@ -86,5 +86,9 @@ def schema_object(value: SchemaValue) -> dict[str, Any]:
     data: dict[str, Any] = {"subject": value.subject, "version": value.version, "id": value.id}
     if value.references:
         data["references"] = [ref.to_json() for ref in value.references]
+    if value.metadata is not None:
+        data["metadata"] = value.metadata
+    if value.rule_set is not None:
+        data["ruleSet"] = value.rule_set
     data["schema"] = value.schema
     return data

@@ -1,8 +1,8 @@
 """The Confluent Schema Registry REST API (Avro), as a FastAPI application.
 
 The routes live in `accord.registry.routers`, one module per resource; this module puts the
-shared state on the application, installs the protocol middleware and maps errors to
-Confluent's envelope `{"error_code", "message"}`.
+shared state on the application, installs the protocol middleware and the Prometheus metrics
+(`/metrics`), and maps errors to Confluent's envelope `{"error_code", "message"}`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from accord.registry.answers import json_response
 from accord.registry.dependencies import AppState
 from accord.registry.errors import RegistryError
 from accord.registry.kafka_log import Progress
+from accord.registry.metrics import install_metrics
 from accord.registry.operations import Registry
 from accord.registry.protocol import RegistryProtocol
 from accord.registry.routers import compatibility, config, health, schemas, subjects
@@ -58,6 +59,7 @@ def create_app(
     app.add_middleware(
         RegistryProtocol, progress=progress, users=settings.users, writer_url=settings.writer_url
     )
+    install_metrics(app, registry, progress)
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.router.routes.insert(0, schemas.schema_by_id_route)

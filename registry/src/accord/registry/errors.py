@@ -171,6 +171,10 @@ class SchemaTooLargeError(RegistryError):
         super().__init__(f"Schema is too large: {size} bytes, the limit is {limit}")
 
 
+class InvalidRuleSetError(RegistryError):
+    status, code = 422, 42210
+
+
 class InvalidRequestError(RegistryError):
     """A body that is not JSON or lacks a required property (Confluent answers 422 / 422)."""
 

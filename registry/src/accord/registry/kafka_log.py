@@ -113,6 +113,7 @@ class SchemasLog:
         self._applied = threading.Condition()
         self._next_offset = 0
         self._start_end = 0
+        self._high = 0
         self._ready = False
         self._failure: str | None = None
         self._stop = threading.Event()
@@ -149,6 +150,11 @@ class SchemasLog:
             self._thread.join(timeout=10)
         self._consumer.close()
         self._producer.flush(5)
+
+    def lag(self) -> int:
+        """Records of the topic not applied yet, from the end offset of the reader's last fetch."""
+        with self._applied:
+            return max(max(self._high, self._start_end) - self._next_offset, 0)
 
     def progress(self) -> Progress:
         """Replay progress, for readiness."""
@@ -187,6 +193,10 @@ class SchemasLog:
                 log.warning("schemas topic read failed, retrying", extra={"error": str(exc)})
                 time.sleep(0.5)
                 continue
+            # only this thread uses the consumer: the end offset it last fetched, for `lag`
+            _, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, 0), cached=True)
+            with self._applied:
+                self._high = int(high)
             last = None
             for message in messages:
                 if message.error() is not None:

@@ -6,23 +6,24 @@ the store, written to `_schemas`, and answered only once the reader has applied 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from accord.registry.canonical import CanonicalSchema, canonical_schema, contract_identity
 from accord.registry.errors import (
     CompatibilityViolationError,
     ImportIdMismatchError,
     InvalidAvroSchemaError,
     InvalidCompatibilityLevelError,
     InvalidModeError,
+    InvalidRuleSetError,
     InvalidSubjectError,
     OperationNotPermittedError,
     ReferenceExistsError,
-    SubjectConfigNotFoundError,
     SubjectModeNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
@@ -41,7 +42,7 @@ from accord.registry.records import (
     delete_subject_value,
     mode_value,
 )
-from accord.registry.store import SchemaStore
+from accord.registry.store import ContentKey, SchemaStore, UnresolvedReferenceError
 from accord.registry_client.compatibility import (
     CompatibilityLevel,
     Incompatibility,
@@ -65,17 +66,40 @@ class SchemaRequest:
     schema_type: str = "AVRO"
     id: int | None = None
     version: int | None = None
+    metadata: dict[str, Any] | None = field(default=None, hash=False)
+    rule_set: dict[str, Any] | None = field(default=None, hash=False)
+
+    @property
+    def contract(self) -> str:
+        """The identity of the request's `metadata` and `ruleSet`."""
+        return contract_identity(self.metadata, self.rule_set)
+
+    def inheriting(self, previous: SchemaValue | None) -> SchemaRequest:
+        """Confluent: a schema sent without `metadata` or `ruleSet` keeps those of `previous`."""
+        if previous is None:
+            return self
+        return replace(
+            self,
+            metadata=self.metadata if self.metadata is not None else previous.metadata,
+            rule_set=self.rule_set if self.rule_set is not None else previous.rule_set,
+        )
 
     @classmethod
-    def from_body(cls, body: dict[str, Any]) -> SchemaRequest:
-        """Read the request body; unknown properties (metadata, ruleSet, …) are ignored."""
+    def from_body(cls, body: dict[str, Any], *, allow_empty: bool = False) -> SchemaRequest:
+        """Read the request body; unknown properties (schema tags, …) are ignored.
+
+        An empty or missing schema is refused (42201) unless `allow_empty`: a lookup with it
+        finds nothing, as in Confluent's registry.
+        """
         schema_type = body.get("schemaType") or "AVRO"
         if schema_type != "AVRO":
             raise InvalidAvroSchemaError(f"Invalid schemaType {schema_type}")
         schema = body.get("schema")
-        if not schema:
-            raise InvalidAvroSchemaError("Empty schema")
-        if not isinstance(schema, str):
+        if schema is None or schema == "":
+            if not allow_empty:
+                raise InvalidAvroSchemaError("Empty schema")
+            schema = ""
+        elif not isinstance(schema, str):
             raise InvalidAvroSchemaError("Invalid schema: the schema property must be a string of JSON")
         references = []
         for ref in body.get("references") or ():
@@ -91,29 +115,55 @@ class SchemaRequest:
             references=tuple(references),
             id=schema_id if isinstance(schema_id, int) and schema_id > 0 else None,
             version=version if isinstance(version, int) and version > 0 else None,
+            metadata=_metadata(body.get("metadata")),
+            rule_set=_rule_set(body.get("ruleSet")),
         )
 
 
-def canonical_text(schema: str) -> str:
-    """The schema as compact JSON, with `{"type": "<primitive>"}` written as `"<primitive>"`."""
-    try:
-        data = json.loads(schema)
-    except json.JSONDecodeError as exc:
-        raise InvalidAvroSchemaError(f"Invalid AVRO schema. Error: Invalid JSON: {exc}") from exc
-    return json.dumps(_simplify(data), separators=(",", ":"), ensure_ascii=False)
+_RULE_LISTS = ("migrationRules", "domainRules", "encodingRules")
 
 
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+def _metadata(value: object) -> dict[str, Any] | None:
+    """Confluent's `Metadata`: `tags` {path: [tag]}, `properties` {name: text}, `sensitive` [name]."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidAvroSchemaError("Invalid metadata: expected a JSON object")
+    tags, properties, sensitive = value.get("tags"), value.get("properties"), value.get("sensitive")
+    if tags is not None and not (
+        isinstance(tags, dict)
+        and all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in tags.values())
+    ):
+        raise InvalidAvroSchemaError("Invalid metadata: tags must map each path to a list of tags")
+    if properties is not None and not (
+        isinstance(properties, dict) and all(isinstance(v, str) for v in properties.values())
+    ):
+        raise InvalidAvroSchemaError("Invalid metadata: properties must map each name to a string")
+    if sensitive is not None and not (
+        isinstance(sensitive, list) and all(isinstance(v, str) for v in sensitive)
+    ):
+        raise InvalidAvroSchemaError("Invalid metadata: sensitive must be a list of names")
+    return value
 
 
-def _simplify(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_simplify(item) for item in node]
-    if isinstance(node, dict):
-        if set(node) == {"type"} and node["type"] in _PRIMITIVES:
-            return node["type"]
-        return {key: _simplify(value) for key, value in node.items()}
-    return node
+def _rule_set(value: object) -> dict[str, Any] | None:
+    """Confluent's `RuleSet`: lists of rules, each with at least a `name` and a `type`."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRuleSetError("Invalid ruleSet: expected a JSON object")
+    for kind in _RULE_LISTS:
+        rules = value.get(kind)
+        if rules is None:
+            continue
+        if not isinstance(rules, list):
+            raise InvalidRuleSetError(f"Invalid ruleSet: {kind} must be a list of rules")
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict) or not isinstance(rule.get("name"), str) or not rule["name"]:
+                raise InvalidRuleSetError(f"Invalid ruleSet: {kind}[{index}] needs a name")
+            if not isinstance(rule.get("type"), str) or not rule["type"]:
+                raise InvalidRuleSetError(f"Invalid ruleSet: rule {rule['name']} needs a type")
+    return value
 
 
 def validate_subject(subject: str) -> None:
@@ -141,61 +191,72 @@ class Registry:
         self.store = store
         self.log = schemas_log
         self.write_timeout_s = write_timeout_s
+        self.on_registration: Callable[[str, float], None] | None = None
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------------ schema resolution
 
     def named_types(self, references: Sequence[Reference]) -> dict[str, str]:
         """Full name → schema JSON of every referenced type, references of references included."""
-        found: dict[str, str] = {}
-        pending = list(references)
-        seen: set[tuple[str, int]] = set()
-        while pending:
-            ref = pending.pop()
-            if (ref.subject, ref.version) in seen:
-                continue
-            seen.add((ref.subject, ref.version))
-            try:
-                value = self.store.version(ref.subject, ref.version, deleted=True)
-            except (UnknownSubjectError, UnknownVersionError) as exc:
-                raise InvalidAvroSchemaError(
-                    f"Invalid schema: reference {ref.name} to subject '{ref.subject}' version {ref.version} "
-                    "does not exist"
-                ) from exc
-            found[ref.name] = value.schema
-            pending.extend(value.references)
-        return found
+        try:
+            return self.store.named_types(tuple(references))
+        except UnresolvedReferenceError as exc:
+            ref = exc.reference
+            raise InvalidAvroSchemaError(
+                f"Invalid schema: reference {ref.name} to subject '{ref.subject}' version {ref.version} "
+                "does not exist"
+            ) from exc
 
-    def _parse_new(self, request: SchemaRequest) -> tuple[str, dict[str, str]]:
-        text = canonical_text(request.schema)
+    def _parse(self, request: SchemaRequest, *, strict: bool) -> tuple[CanonicalSchema, dict[str, str]]:
+        """Parse the request's schema (strictly for a new one) and give its canonical form."""
         named = self.named_types(request.references)
         try:
-            parse_schema(text, named, strict=True)
+            parse_schema(request.schema, named, strict=strict)
+            return canonical_schema(request.schema, named), named
         except InvalidSchemaError as exc:
             raise InvalidAvroSchemaError(f"Invalid AVRO schema. Error: {exc}") from exc
-        return text, named
 
     # ------------------------------------------------------------------ reads
 
     def lookup(self, subject: str, request: SchemaRequest, *, deleted: bool) -> SchemaValue:
-        """The version of `subject` holding exactly this schema (40401 / 40403 otherwise)."""
-        versions = self.store.versions_of(subject, deleted=deleted)
-        text = canonical_text(request.schema)
-        for value in reversed(versions):
-            if value.schema == text and value.references == request.references:
-                return value
-        raise UnknownSchemaError()
+        """The earliest version of `subject` holding this schema (40401 / 40403 otherwise).
+
+        As in Confluent's registry the schema is parsed first (leniently, as stored schemas
+        are: 42201 when it is not Avro), then compared by parsed equality; an empty schema
+        matches nothing.
+        """
+        if not request.schema:
+            self.store.versions_of(subject, deleted=deleted)
+            raise UnknownSchemaError()
+        canonical, _ = self._parse(request, strict=False)
+        found = self.store.find_version(subject, self._key(canonical, request), deleted=deleted)
+        if found is None:
+            # as a registration would, try again with the latest version's metadata and ruleSet
+            inherited = request.inheriting(self._latest_or_none(subject))
+            if inherited != request:
+                found = self.store.find_version(subject, self._key(canonical, inherited), deleted=deleted)
+        if found is None:
+            raise UnknownSchemaError()
+        return found
+
+    @staticmethod
+    def _key(canonical: CanonicalSchema, request: SchemaRequest) -> ContentKey:
+        return (canonical.identity, request.references, request.contract)
+
+    def _latest_or_none(self, subject: str) -> SchemaValue | None:
+        latest = self._latest(subject)
+        return latest[0] if latest else None
 
     def incompatibilities(
         self, subject: str, request: SchemaRequest, against: Sequence[SchemaValue], level: CompatibilityLevel
     ) -> list[Incompatibility]:
         """Why `request` may not follow `against` (newest first) under `level`."""
-        text, named = self._parse_new(request)
+        canonical, named = self._parse(request, strict=True)
         for value in against:
             named.update(self.named_types(value.references))
         existing = [(value.version, value.schema) for value in against]
         try:
-            return check_compatibility(text, existing, level, named)
+            return check_compatibility(canonical.text, existing, level, named)
         except InvalidSchemaError as exc:
             raise InvalidAvroSchemaError(f"Invalid AVRO schema. Error: {exc}") from exc
 
@@ -239,7 +300,22 @@ class Registry:
         self.log.append(key.to_bytes(), value, self.write_timeout_s)
 
     def register(self, subject: str, request: SchemaRequest, *, force: bool = False) -> SchemaValue:
-        """Register `request` under `subject`, or return the live version that already holds it."""
+        """Register `request` under `subject`, or return the live version that already holds it.
+
+        `on_registration(outcome, seconds)` hears of every call: `registered`, `existing` (the
+        subject already held the schema) or `refused` (any error).
+        """
+        started = time.perf_counter()
+        outcome = "refused"
+        try:
+            value, created = self._register(subject, request, force=force)
+            outcome = "registered" if created else "existing"
+            return value
+        finally:
+            if self.on_registration is not None:
+                self.on_registration(outcome, time.perf_counter() - started)
+
+    def _register(self, subject: str, request: SchemaRequest, *, force: bool) -> tuple[SchemaValue, bool]:
         validate_subject(subject)
         with self._write_lock:
             mode = self.store.mode(subject)
@@ -249,45 +325,62 @@ class Registry:
                 raise OperationNotPermittedError(f"Subject {subject} in context . is not in import mode")
             if request.id is None and mode == "IMPORT":
                 raise OperationNotPermittedError(f"Subject {subject} in context . is not in read-write mode")
-            text, _ = self._parse_new(request)
+            canonical, _ = self._parse(request, strict=True)
             live = self._live_newest_first(subject)
-            for value in live:
-                if value.schema == text and value.references == request.references:
-                    if request.id is not None and request.id != value.id:
+            if mode != "IMPORT":
+                request = request.inheriting(live[0] if live else None)
+            if live:
+                same = self.store.find_version(subject, self._key(canonical, request))
+                if same is not None:
+                    if request.id is not None and request.id != same.id:
                         raise ImportIdMismatchError()
-                    return value
+                    return same, False
             if mode == "IMPORT":
-                return self._import(subject, request, text)
+                return self._import(subject, request, canonical), True
             level = self.store.compatibility(subject)
             if not force and level is not CompatibilityLevel.NONE and live:
                 against = live if level.transitive else live[:1]
                 problems = self.incompatibilities(subject, request, against, level)
                 if problems:
                     raise CompatibilityViolationError(subject, [p.message for p in problems], level.value)
-            schema_id = self.store.id_for(text, request.references) or self.store.max_id + 1
+            schema_id = self.store.id_for(self._key(canonical, request)) or self.store.max_id + 1
             value = SchemaValue(
-                subject, self.store.next_version(subject), schema_id, text, request.references
+                subject,
+                self.store.next_version(subject),
+                schema_id,
+                canonical.text,
+                request.references,
+                metadata=request.metadata,
+                rule_set=request.rule_set,
             )
             self._append(RecordKey(KeyType.SCHEMA, subject, value.version), value.to_bytes())
             log.info(
                 "schema registered",
                 extra={"subject": subject, "version": value.version, "schema_id": value.id},
             )
-            return value
+            return value, True
 
-    def _import(self, subject: str, request: SchemaRequest, text: str) -> SchemaValue:
+    def _import(self, subject: str, request: SchemaRequest, canonical: CanonicalSchema) -> SchemaValue:
         assert request.id is not None
-        existing_id = self.store.id_for(text, request.references)
+        key = self._key(canonical, request)
+        existing_id = self.store.id_for(key)
         if existing_id is not None and existing_id != request.id:
             raise ImportIdMismatchError()
         try:
-            holder = self.store.schema_by_id(request.id)
-            if (holder.schema, holder.references) != (text, request.references):
+            if self.store.schema_by_id(request.id).key != key:
                 raise ImportIdMismatchError()
         except UnknownSchemaError:
             pass
         version = request.version or self.store.next_version(subject)
-        value = SchemaValue(subject, version, request.id, text, request.references)
+        value = SchemaValue(
+            subject,
+            version,
+            request.id,
+            canonical.text,
+            request.references,
+            metadata=request.metadata,
+            rule_set=request.rule_set,
+        )
         self._append(RecordKey(KeyType.SCHEMA, subject, version), value.to_bytes())
         log.info("schema imported", extra={"subject": subject, "version": version, "schema_id": request.id})
         return value
@@ -367,9 +460,8 @@ class Registry:
         """Remove the global or a subject's level; returns the level it had."""
         with self._write_lock:
             if subject is not None and subject not in self.store.configs:
-                if not self.store.has_subject(subject):
-                    raise UnknownSubjectError(subject)
-                raise SubjectConfigNotFoundError(subject)
+                # Confluent answers 40401 whether or not the subject has versions
+                raise UnknownSubjectError(subject)
             previous = self.store.compatibility(subject)
             self._append(RecordKey(KeyType.CONFIG, subject), None)
             return previous

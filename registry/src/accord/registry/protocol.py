@@ -28,7 +28,7 @@ V1 = "application/vnd.schemaregistry.v1+json"
 RESPONSE_TYPES = (V1, "application/vnd.schemaregistry+json", "application/json")
 REQUEST_TYPES = (*RESPONSE_TYPES, "application/octet-stream")
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-OPEN_PATHS = frozenset({"/_health"})
+OPEN_PATHS = frozenset({"/_health", "/metrics"})
 
 
 def negotiate(accept: str | None) -> str | None:

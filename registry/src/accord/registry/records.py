@@ -4,8 +4,9 @@ Keys are compact JSON with a fixed property order (`keytype`, `subject`, `versio
 and raw UTF-8 (no `\\u` escapes): compaction works on exact key bytes, so a key written for a
 delete must equal the key written for the create. Reading is lenient: any property order, a
 `null` subject on global keys, missing `schemaType` / `deleted`, extra properties.
-Values of SCHEMA records are `{"subject","version","id","schemaType","references"?,"schema",
-"deleted"}`; an empty `references` list is omitted, as Jackson's NON_EMPTY does.
+Values of SCHEMA records are `{"subject","version","id","schemaType","references"?,"metadata"?,
+"ruleSet"?,"schema","deleted"}`; an empty `references` list is omitted, as Jackson's NON_EMPTY
+does, and so are absent `metadata` and `ruleSet`.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class SchemaValue:
     references: tuple[Reference, ...] = field(default=())
     deleted: bool = False
     schema_type: str = "AVRO"
+    metadata: dict[str, Any] | None = field(default=None, hash=False)
+    rule_set: dict[str, Any] | None = field(default=None, hash=False)
 
     def to_bytes(self) -> bytes:
         """The value bytes as Confluent writes them."""
@@ -94,6 +97,10 @@ class SchemaValue:
         }
         if self.references:
             data["references"] = [ref.to_json() for ref in self.references]
+        if self.metadata is not None:
+            data["metadata"] = self.metadata
+        if self.rule_set is not None:
+            data["ruleSet"] = self.rule_set
         data["schema"] = self.schema
         data["deleted"] = self.deleted
         return _dumps(data)
@@ -115,6 +122,8 @@ class SchemaValue:
                 references=references,
                 deleted=bool(data.get("deleted", False)),
                 schema_type=str(data.get("schemaType") or "AVRO"),
+                metadata=data["metadata"] if isinstance(data.get("metadata"), dict) else None,
+                rule_set=data["ruleSet"] if isinstance(data.get("ruleSet"), dict) else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptRecordError(f"SCHEMA value without a valid {exc}: {raw[:200]!r}") from exc

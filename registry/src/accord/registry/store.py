@@ -3,6 +3,12 @@
 `SchemaStore.apply` folds one topic record into memory; the queries raise the registry's
 errors. Only the Kafka reader thread applies records; request handlers read under the same
 lock. Response bodies of `/schemas/ids/{id}` are rendered once when a schema is first seen.
+
+Schemas are identified by `canonical.canonical_schema(...).identity` plus their references
+and their data contract (`metadata`, `ruleSet`), never by their text: a record another
+registry wrote with other spacing or key order is the same schema. A topic that already holds
+one schema several times (written before identity was by parsed equality, or by another tool)
+is read as it is; the earliest version and the first id seen answer for it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from accord.registry.canonical import canonical_schema, contract_identity
 from accord.registry.errors import (
     UnknownSchemaError,
     UnknownSubjectError,
@@ -27,13 +34,26 @@ from accord.registry.records import (
     SchemaValue,
     parse_value,
 )
-from accord.registry_client.compatibility import CompatibilityLevel
+from accord.registry_client.compatibility import CompatibilityLevel, InvalidSchemaError
 from accord.registry_client.models import Reference
 
 log = logging.getLogger(__name__)
 
+
+class UnresolvedReferenceError(LookupError):
+    """A reference names a subject version the store does not hold."""
+
+    def __init__(self, reference: Reference) -> None:
+        super().__init__(f"reference {reference.name} to {reference.subject} version {reference.version}")
+        self.reference = reference
+
+
 DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
 DEFAULT_MODE = "READWRITE"
+
+
+ContentKey = tuple[str, tuple[Reference, ...], str]
+"""What makes two versions hold the same schema: identity, references, contract identity."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +64,18 @@ class StoredSchema:
     schema: str
     references: tuple[Reference, ...]
     body: bytes
+    key: ContentKey
 
 
-def schema_body(schema: str, references: tuple[Reference, ...]) -> bytes:
+def schema_body(value: SchemaValue) -> bytes:
     """The `/schemas/ids/{id}` answer (schemaType omitted for Avro, as Confluent and Karapace do)."""
-    data: dict[str, Any] = {"schema": schema}
-    if references:
-        data["references"] = [ref.to_json() for ref in references]
+    data: dict[str, Any] = {"schema": value.schema}
+    if value.references:
+        data["references"] = [ref.to_json() for ref in value.references]
+    if value.metadata is not None:
+        data["metadata"] = value.metadata
+    if value.rule_set is not None:
+        data["ruleSet"] = value.rule_set
     return orjson.dumps(data)
 
 
@@ -62,7 +87,8 @@ class SchemaStore:
         self.subjects: dict[str, dict[int, SchemaValue]] = {}
         self.schemas: dict[int, StoredSchema] = {}
         self.id_bodies: dict[int, bytes] = {}
-        self.ids_by_content: dict[tuple[str, tuple[Reference, ...]], int] = {}
+        self.ids_by_content: dict[ContentKey, int] = {}
+        self._identities: dict[tuple[str, tuple[Reference, ...]], str] = {}
         self.users_of_id: dict[int, set[tuple[str, int]]] = {}
         self.configs: dict[str | None, str] = {}
         self.modes: dict[str | None, str] = {}
@@ -131,7 +157,8 @@ class SchemaStore:
 
     def _put_version(self, value: SchemaValue) -> None:
         known = self.schemas.get(value.id)
-        if known is not None and (known.schema, known.references) != (value.schema, value.references):
+        key = self.key_of(value)
+        if known is not None and known.key != key:
             raise CorruptRecordError(
                 f"Found a schema with duplicate ID {value.id} for {value.subject} version {value.version}"
             )
@@ -139,11 +166,10 @@ class SchemaStore:
         if previous is not None and previous.id != value.id:
             self._release_id(previous.id, value.subject, value.version)
         if known is None:
-            known = StoredSchema(
-                value.id, value.schema, value.references, schema_body(value.schema, value.references)
-            )
+            known = StoredSchema(value.id, value.schema, value.references, schema_body(value), key)
             self.schemas[value.id] = known
-            self.ids_by_content[(value.schema, value.references)] = value.id
+            # a schema stored under several ids keeps the first one for new registrations
+            self.ids_by_content.setdefault(key, value.id)
         self.max_id = max(self.max_id, value.id)
         self.subjects.setdefault(value.subject, {})[value.version] = value
         self.users_of_id.setdefault(value.id, set()).add((value.subject, value.version))
@@ -221,10 +247,67 @@ class SchemaStore:
                 raise UnknownSchemaError(schema_id)
             return stored
 
-    def id_for(self, schema: str, references: tuple[Reference, ...]) -> int | None:
-        """The id this exact schema (and references) has ever had, if any."""
+    def id_for(self, key: ContentKey) -> int | None:
+        """The id the schema with this content key has ever had, if any."""
         with self.lock:
-            return self.ids_by_content.get((schema, references))
+            return self.ids_by_content.get(key)
+
+    def key_of(self, value: SchemaValue) -> ContentKey:
+        """The content key of a stored version."""
+        return (
+            self.identity(value.schema, value.references),
+            value.references,
+            contract_identity(value.metadata, value.rule_set),
+        )
+
+    def named_types(self, references: tuple[Reference, ...]) -> dict[str, str]:
+        """Full name → schema JSON of every referenced type, references of references included.
+
+        Raises `UnresolvedReferenceError` for a reference to a version the store does not hold.
+        """
+        found: dict[str, str] = {}
+        pending = list(references)
+        seen: set[tuple[str, int]] = set()
+        with self.lock:
+            while pending:
+                ref = pending.pop()
+                if (ref.subject, ref.version) in seen:
+                    continue
+                seen.add((ref.subject, ref.version))
+                value = self.subjects.get(ref.subject, {}).get(ref.version)
+                if value is None:
+                    raise UnresolvedReferenceError(ref)
+                found[ref.name] = value.schema
+                pending.extend(value.references)
+        return found
+
+    def identity(self, schema: str, references: tuple[Reference, ...]) -> str:
+        """The identity of a stored schema, parsed leniently (see `canonical`).
+
+        Text that is not an Avro schema (Karapace stores any JSON) only matches the same text.
+        """
+        key = (schema, references)
+        with self.lock:
+            cached = self._identities.get(key)
+            if cached is not None:
+                return cached
+            try:
+                identity = canonical_schema(schema, self.named_types(references)).identity
+            except UnresolvedReferenceError:
+                # not cached: the referenced version may still arrive
+                return f"text:{schema}"
+            except InvalidSchemaError:
+                identity = f"text:{schema}"
+            self._identities[key] = identity
+            return identity
+
+    def find_version(self, subject: str, key: ContentKey, *, deleted: bool = False) -> SchemaValue | None:
+        """The earliest version of `subject` holding the schema; raises `UnknownSubjectError`
+        when the subject has no version to look at."""
+        for value in self.versions_of(subject, deleted=deleted):
+            if value.references == key[1] and self.key_of(value) == key:
+                return value
+        return None
 
     def users(self, schema_id: int, *, deleted: bool = False) -> list[SchemaValue]:
         """The (subject, version) entries that use the id, sorted."""

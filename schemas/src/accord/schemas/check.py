@@ -11,10 +11,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from accord.registry_client import RegistryClient, SubjectNotFoundError
 from accord.registry_client.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
 from accord.schemas.catalog import Catalog, SchemaFile
+from accord.schemas.findings import Finding
+from accord.schemas.levels import DeclaredLevels
 
 
 class Status(StrEnum):
@@ -93,13 +96,39 @@ def registry_history(client: RegistryClient, subject: str) -> History:
     return history
 
 
-def check_against_registry(catalog: Catalog, client: RegistryClient) -> list[Verdict]:
-    """Every file's verdict against its subject's versions in the registry, at the registry's level."""
+def check_against_registry(
+    catalog: Catalog, client: RegistryClient, level_of: Callable[[str], CompatibilityLevel] | None = None
+) -> list[Verdict]:
+    """Every file's verdict against its subject's versions in the registry.
+
+    The level is the registry's own for the subject, or `level_of(subject)` when given.
+    """
     verdicts = []
     for file in catalog:
         subject = catalog.subject(file)
         history = registry_history(client, subject)
-        level = client.compatibility_level(subject)
+        level = level_of(subject) if level_of is not None else client.compatibility_level(subject)
         against = f"version {history[0][0]}" if history else "-"
         verdicts.append(judge(catalog, file, history, level, against))
     return verdicts
+
+
+def level_mismatches(verdicts: Sequence[Verdict], levels: DeclaredLevels, levels_file: str) -> list[Finding]:
+    """A finding per registered subject whose registry level differs from the declared one.
+
+    `verdicts` come from `check_against_registry` at the registry's levels. A subject the
+    registry does not hold yet is not reported: `register` sets its level before its first
+    version, and nothing is judged before a second one.
+    """
+    return [
+        Finding(
+            levels_file,
+            verdict.subject,
+            "level-mismatch",
+            f"the registry judges {verdict.subject} at {verdict.level.value}, "
+            f"{Path(levels_file).name} declares {levels.level(verdict.subject).value}; "
+            "`accord schemas register` sets the declared level",
+        )
+        for verdict in verdicts
+        if verdict.status is not Status.NEW and verdict.level is not levels.level(verdict.subject)
+    ]

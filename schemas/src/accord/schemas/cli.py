@@ -73,23 +73,33 @@ def check(schemas_dir: Path | None, ref: str | None, registry_url: str | None) -
     """Judge every schema against its subject's compatibility level; exit 1 on a breaking change.
 
     With --against REF the levels come from schemas/compatibility.json (default BACKWARD);
-    with --registry URL they are the registry's own.
+    with --registry URL they are the registry's own, and a registered subject whose registry
+    level differs from compatibility.json is reported as a `level-mismatch` (exit 1 too).
     """
     if (ref is None) == (registry_url is None):
         raise click.UsageError("give exactly one of --against REF or --registry URL")
     settings = _settings(schemas_dir)
     catalog = _catalog(settings)
+    mismatches = []
     if ref is not None:
         verdicts = _check_against_ref(catalog, settings, ref)
     else:
         from accord.registry_client import RegistryClient
-        from accord.schemas.check import check_against_registry
+        from accord.schemas.check import check_against_registry, level_mismatches
+        from accord.schemas.levels import load_levels
 
+        levels = load_levels(settings.compatibility_file)
         verdicts = check_against_registry(catalog, RegistryClient(str(registry_url)))
+        mismatches = level_mismatches(verdicts, levels, str(settings.compatibility_file))
     _print_verdicts(verdicts)
+    for mismatch in mismatches:
+        click.echo(str(mismatch))
     breaking = [verdict for verdict in verdicts if verdict.status is Status.BREAKING]
     if breaking:
         click.echo(f"{len(breaking)} subject(s) break their compatibility level", err=True)
+    if mismatches:
+        click.echo(f"{len(mismatches)} subject(s) have another level in the registry", err=True)
+    if breaking or mismatches:
         raise click.exceptions.Exit(1)
 
 
@@ -136,24 +146,33 @@ def _print_verdicts(verdicts: list[Verdict]) -> None:
     "--registry", "registry_url", metavar="URL", help="registry to register with [ACCORD_REGISTRY_URL]"
 )
 def register(schemas_dir: Path | None, registry_url: str | None) -> None:
-    """Register every schema, references first; a second run registers nothing new.
+    """Set each subject's level from compatibility.json, then register every schema, references first.
 
-    Every file is validated and checked against the registry before the first registration,
-    so a bad file or a breaking change registers nothing at all.
+    A second run changes nothing. Every file is validated and checked against the registry (at
+    the declared levels) first, so a bad file or a breaking change registers nothing at all.
     """
     from accord.registry_client import RegistryClient
+    from accord.schemas.levels import load_levels
     from accord.schemas.register import register_catalog
 
     settings = _settings(schemas_dir)
     catalog = _catalog(settings)
-    results = register_catalog(catalog, RegistryClient(registry_url or settings.registry_url))
+    levels = load_levels(settings.compatibility_file)
+    results = register_catalog(catalog, RegistryClient(registry_url or settings.registry_url), levels)
     table = Table(title="registered schemas")
-    for column in ("subject", "version", "id", "status"):
+    for column in ("subject", "version", "id", "status", "level"):
         table.add_column(column)
     for result in results:
         colour = "green" if result.created else "dim"
+        level = (
+            f"[green]{result.level.value} (set)[/]" if result.level_set else f"[dim]{result.level.value}[/]"
+        )
         table.add_row(
-            result.subject, str(result.version), str(result.schema_id), f"[{colour}]{result.status}[/]"
+            result.subject,
+            str(result.version),
+            str(result.schema_id),
+            f"[{colour}]{result.status}[/]",
+            level,
         )
     _console().print(table)
 

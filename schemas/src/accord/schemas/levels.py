@@ -4,8 +4,9 @@
 
     {"default": "BACKWARD", "subjects": {"accord.common.Envelope": "FULL_TRANSITIVE"}}
 
-A subject not listed gets `default`; a missing file means BACKWARD for every subject. With
-`--registry`, the registry's own level of each subject applies instead.
+A subject not listed gets `default`; a missing file means BACKWARD for every subject.
+`register` sets these levels in the registry; `check --registry` judges at the registry's own
+levels and reports a registered subject whose level there differs from this file.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class SchemasSettings(BaseSettings):
     )
     compatibility_file: Path = Field(
         default=_SOURCE_ROOT / "compatibility.json",
-        description="per-subject compatibility levels used by `check --against`",
+        description="per-subject compatibility levels: set by `register`, used by `check`",
     )
     sdk_events_dir: Path = Field(
         default=_SOURCE_ROOT.parent / "sdk" / "src" / "accord" / "sdk" / "events",

@@ -74,7 +74,7 @@ async def register(request: Request, subject: str, registry: RegistryDep, settin
 
 @router.post("/subjects/{subject:path}")
 async def lookup(request: Request, subject: str, registry: RegistryDep) -> Response:
-    schema_request = SchemaRequest.from_body(await json_body(request))
+    schema_request = SchemaRequest.from_body(await json_body(request), allow_empty=True)
     value = registry.lookup(subject, schema_request, deleted=flag(request, "deleted"))
     return json_response(schema_object(value))
 
