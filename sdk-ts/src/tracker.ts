@@ -7,7 +7,7 @@
  * is hidden or unloaded is sent at once with a request that outlives the page.
  */
 
-import { inBrowser, onPageHide } from "./pagehide.js";
+import { onPageHide } from "./pagehide.js";
 import { backoffDelay, RETRY_STATUSES, retryAfterMs } from "./retry.js";
 import { type AccordEvent, rfc3339 } from "./values.js";
 
@@ -306,8 +306,9 @@ async function readAnswer(response: Response): Promise<GatewayAnswer | null> {
 }
 
 function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  // a pending batch must not keep a Node process alive; browsers' timers have no unref
-  if (!inBrowser() && typeof timer === "object" && timer !== null && "unref" in timer) {
-    (timer as { unref: () => void }).unref();
+  // a pending batch must not keep a Node process alive; a browser's timer is a plain number
+  const handle = timer as unknown as { unref?: () => void };
+  if (typeof handle.unref === "function") {
+    handle.unref();
   }
 }

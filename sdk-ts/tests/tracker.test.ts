@@ -265,5 +265,6 @@ describe("page hide", () => {
     t.track(view(1));
     hide();
     assert.equal(fake.sent.length, 0);
+    await t.flush();
   });
 });

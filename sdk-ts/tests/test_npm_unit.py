@@ -1,0 +1,26 @@
+"""The TypeScript SDK's own unit tests (node's test runner, a fake fetch), run from the Python suite."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import npm
+
+pytestmark = pytest.mark.unit
+
+
+def test_typescript_unit_tests_pass(sdk_ts: Path) -> None:
+    done = npm("test")
+    passed = re.search(r"^# pass (\d+)$", done.stdout, re.MULTILINE)
+    assert passed is not None, done.stdout
+    assert int(passed.group(1)) > 0, "the TypeScript test runner found no test"
+    assert re.search(r"^# fail 0$", done.stdout, re.MULTILINE), done.stdout
+
+
+def test_build_makes_one_bundle_for_pages(sdk_ts: Path) -> None:
+    bundle = (sdk_ts / "dist" / "accord.iife.js").read_text()
+    assert "\nvar Accord = (() => {" in bundle, bundle[:80]
+    assert not re.search(r"^(import|export) ", bundle, re.MULTILINE), "a page loads it without modules"
