@@ -11,7 +11,7 @@
 
 export * as events from "./events.js";
 export type { EventPayloads, Subject } from "./events.js";
-export { backoffDelay, retryAfterMs } from "./retry.js";
+export { backoffDelay, isRetryable, retryAfterMs } from "./retry.js";
 export {
   DeliveryError,
   Tracker,

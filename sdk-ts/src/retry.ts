@@ -1,7 +1,12 @@
 /** When to try a request again: exponential backoff with jitter, and the gateway's `Retry-After`. */
 
-/** HTTP statuses the gateway answers when the request may succeed later (`Retry-After` attached). */
-export const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+/**
+ * True for an answer that may succeed later: 429 `rate_limited`, 503 `kafka_unavailable` and the
+ * other server errors (the gateway sets `Retry-After` on 429 and 503).
+ */
+export function isRetryable(status: number): boolean {
+  return status === 429 || status >= 500;
+}
 
 /**
  * Delay before retry `attempt` (1-based): exponential from `baseMs`, capped at `maxMs`, with

@@ -8,7 +8,7 @@
  */
 
 import { onPageHide } from "./pagehide.js";
-import { backoffDelay, RETRY_STATUSES, retryAfterMs } from "./retry.js";
+import { backoffDelay, isRetryable, retryAfterMs } from "./retry.js";
 import { type AccordEvent, rfc3339 } from "./values.js";
 
 /** Content-Type of a JSON batch. */
@@ -101,10 +101,20 @@ export interface FlushResult {
   failed: number;
 }
 
+/** One entry of the answer's `rejected` list. */
+interface RejectedEntry {
+  index: number;
+  event_id?: string | null;
+  code: string;
+  field?: string | null;
+  message: string;
+}
+
+/** The gateway's answer: per-event results (200/207/422) or a request-level `error`. */
 interface GatewayAnswer {
   accepted?: number;
   duplicates?: number;
-  rejected?: { index: number; event_id?: string | null; code: string; field?: string | null; message: string }[];
+  rejected?: RejectedEntry[];
   error?: { code: string; message: string };
 }
 
@@ -153,7 +163,8 @@ export class Tracker {
     this.queue.push(event);
     if (this.queue.length > this.options.maxQueue) {
       const dropped = this.queue.splice(0, this.queue.length - this.options.maxQueue);
-      this.fail(new DeliveryError(QUEUE_FULL, `the queue is full: ${dropped.length} oldest event(s) dropped`, null, dropped));
+      const message = `the queue is full: ${dropped.length} oldest event(s) dropped`;
+      this.fail(new DeliveryError(QUEUE_FULL, message, null, dropped));
     }
     if (this.queue.length >= this.options.batchSize) {
       void this.flush();
@@ -211,7 +222,10 @@ export class Tracker {
     if (typeof navigator === "undefined" || typeof navigator.sendBeacon !== "function") {
       return false;
     }
-    const body = JSON.stringify({ write_key: this.options.writeKey, ...batchBody(batch, this.options.now()) });
+    const body = JSON.stringify({
+      write_key: this.options.writeKey,
+      ...batchBody(batch, this.options.now()),
+    });
     return navigator.sendBeacon(this.url, new Blob([body], { type: BEACON_MEDIA_TYPE }));
   }
 
@@ -236,8 +250,9 @@ export class Tracker {
       if (response.status === 200 || response.status === 207 || response.status === 422) {
         return this.settle(batch, (await readAnswer(response)) ?? {});
       }
-      if (RETRY_STATUSES.has(response.status) || response.status >= 500) {
-        const delay = this.retryDelay(attempt, retryAfterMs(response.headers.get("Retry-After"), this.options.now()));
+      if (isRetryable(response.status)) {
+        const retryAfter = retryAfterMs(response.headers.get("Retry-After"), this.options.now());
+        const delay = this.retryDelay(attempt, retryAfter);
         if (delay === null) {
           const answer = await readAnswer(response);
           return this.gaveUp(batch, answer?.error?.message ?? `HTTP ${response.status}`, response.status);
@@ -248,7 +263,8 @@ export class Tracker {
       }
       const answer = await readAnswer(response);
       const code = answer?.error?.code ?? `http_${response.status}`;
-      this.fail(new DeliveryError(code, answer?.error?.message ?? `HTTP ${response.status}`, response.status, batch));
+      const message = answer?.error?.message ?? `HTTP ${response.status}`;
+      this.fail(new DeliveryError(code, message, response.status, batch));
       return { ...NO_RESULT, rejected: [], failed: batch.length };
     }
   }
@@ -293,7 +309,9 @@ export class Tracker {
 function batchBody(batch: AccordEvent[], nowMs: number): { sent_at: string; events: AccordEvent[] } {
   return {
     sent_at: rfc3339(nowMs),
-    events: batch.map(({ schema, version, payload }) => (version === undefined ? { schema, payload } : { schema, version, payload })),
+    events: batch.map(({ schema, version, payload }) =>
+      version === undefined ? { schema, payload } : { schema, version, payload },
+    ),
   };
 }
 
