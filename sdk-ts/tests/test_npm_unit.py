@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from .conftest import npm
 
 pytestmark = pytest.mark.unit
+
+GOLDEN_TS = Path(__file__).resolve().parents[2] / "schemas" / "tests" / "golden" / "toy.ts.golden"
 
 
 def test_typescript_unit_tests_pass(sdk_ts: Path) -> None:
@@ -24,3 +28,15 @@ def test_build_makes_one_bundle_for_pages(sdk_ts: Path) -> None:
     bundle = (sdk_ts / "dist" / "accord.iife.js").read_text()
     assert "\nvar Accord = (() => {" in bundle, bundle[:80]
     assert not re.search(r"^(import|export) ", bundle, re.MULTILINE), "a page loads it without modules"
+
+
+def test_every_generated_shape_compiles(sdk_ts: Path) -> None:
+    """The toy golden file holds every shape codegen writes (maps and unions of records, enum
+    defaults, timestamps); strict tsc must accept it beside the SDK's `values.ts`."""
+    folder = sdk_ts / ".test-build" / "golden"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(GOLDEN_TS, folder / "events.ts")
+    shutil.copy(sdk_ts / "src" / "values.ts", folder / "values.ts")
+    config = {"extends": "../../tsconfig.json", "compilerOptions": {"noEmit": True, "rootDir": "."}}
+    (folder / "tsconfig.json").write_text(json.dumps({**config, "include": ["."]}))
+    npm("exec", "--", "tsc", "-p", str(folder / "tsconfig.json"))
