@@ -12,6 +12,7 @@ from hypothesis import given, settings
 
 from accord.schemas.catalog import Catalog, SchemaFile
 from accord.schemas.codegen import stale_files
+from accord.schemas.codegen_ts import stale_ts
 from accord.schemas.settings import SchemasSettings
 from accord.schemas.strategies import from_schema
 from accord.sdk import events
@@ -24,6 +25,10 @@ pytestmark = pytest.mark.unit
 
 def test_generated_classes_are_up_to_date(settings: SchemasSettings, catalog: Catalog) -> None:
     assert stale_files(catalog, settings.sdk_events_dir) == {}, "run `accord schemas codegen` and commit"
+
+
+def test_generated_typescript_is_up_to_date(settings: SchemasSettings, catalog: Catalog) -> None:
+    assert stale_ts(catalog, settings.sdk_ts_events_file) is None, "run `accord schemas codegen` and commit"
 
 
 def test_generated_classes_pass_ruff(settings: SchemasSettings) -> None:

@@ -12,7 +12,7 @@ from accord.gateway.testing import GatewayFactory
 from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle
 from accord.sdk import Client
-from accord.sdk.events import PageView
+from accord.sdk.events import Envelope, PageView
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def test_the_gateway_log_has_its_own_facts_and_no_http_client_lines(
 ) -> None:
     gateway = gateway_factory(keys=[], registry_url=registered_schemas)
     with Client(gateway.url, "dev-write-key") as client:
-        client.track(PageView(url="https://example.com/pricing"))
+        client.track(PageView(envelope=Envelope(user_id="log-reader"), url="https://example.com/pricing"))
         assert client.flush(30)
         assert client.counters.sent == 1  # the gateway asked the registry for the schema
     gateway.stop()

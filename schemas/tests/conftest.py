@@ -57,8 +57,13 @@ def schema_tree(tmp_path: Path) -> SchemaTree:
 
 @pytest.fixture
 def accord(monkeypatch: pytest.MonkeyPatch, schema_tree: SchemaTree) -> Callable[..., Result]:
-    """Run `accord ...` in-process against the private schema tree; returns click's result."""
+    """Run `accord ...` in-process against the private schema tree; returns click's result.
+
+    The TypeScript output goes to a file beside the tree unless a test says otherwise.
+    """
     monkeypatch.setenv("ACCORD_SCHEMAS_DIR", str(schema_tree.root))
+    # a test that edits the tree must never regenerate the repository's TypeScript file
+    monkeypatch.setenv("ACCORD_SDK_TS_EVENTS_FILE", str(schema_tree.root.parent / "sdk-ts" / "events.ts"))
     runner = CliRunner()
 
     def run(*args: str) -> Result:

@@ -220,6 +220,8 @@ def test_check_fails_when_stale_and_codegen_repairs(
     assert accord("schemas", "codegen", "--check", "--out", out).exit_code == 0
 
 
-def test_committed_classes_are_fresh(accord: Callable[..., Result]) -> None:
+def test_committed_classes_are_fresh(accord: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCORD_SDK_TS_EVENTS_FILE")
     result = accord("schemas", "codegen", "--check")
     assert result.exit_code == 0, result.output
+    assert "events.ts" in result.output, "the TypeScript output is checked too"

@@ -179,29 +179,57 @@ def register(schemas_dir: Path | None, registry_url: str | None) -> None:
 
 @schemas.command()
 @_dir_option
-@click.option("--check", "check_only", is_flag=True, help="fail when the committed classes are stale")
+@click.option(
+    "--lang",
+    "languages",
+    type=click.Choice(["python", "ts"]),
+    multiple=True,
+    help="which SDK to generate (repeatable) [default: both]",
+)
+@click.option("--check", "check_only", is_flag=True, help="fail when the committed output is stale")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    help="package directory to write [default: the SDK's accord/sdk/events]",
+    help="Python package directory to write [default: the SDK's accord/sdk/events]",
 )
-def codegen(schemas_dir: Path | None, check_only: bool, out: Path | None) -> None:
-    """Generate the SDK's typed event classes (accord.sdk.events) from the .avsc files."""
+@click.option(
+    "--ts-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TypeScript file to write [default: sdk-ts/src/events.ts, or ACCORD_SDK_TS_EVENTS_FILE]",
+)
+def codegen(
+    schemas_dir: Path | None,
+    languages: tuple[str, ...],
+    check_only: bool,
+    out: Path | None,
+    ts_out: Path | None,
+) -> None:
+    """Generate the SDKs' typed events from the .avsc files: the Python classes (accord.sdk.events)
+    and the TypeScript types and builders (sdk-ts/src/events.ts)."""
     from accord.schemas.codegen import stale_files, write
+    from accord.schemas.codegen_ts import stale_ts, write_ts
 
     settings = _settings(schemas_dir)
     catalog = _catalog(settings)
+    chosen = set(languages or ("python", "ts"))
     target = out or settings.sdk_events_dir
+    ts_target = ts_out or settings.sdk_ts_events_file
     if check_only:
-        stale = stale_files(catalog, target)
+        stale = stale_files(catalog, target) if "python" in chosen else {}
         for name, why in stale.items():
             click.echo(f"{target / name}: stale: {why}")
-        if stale:
+        ts_stale = stale_ts(catalog, ts_target) if "ts" in chosen else None
+        if ts_stale is not None:
+            click.echo(f"{ts_target}: stale: {ts_stale}")
+        if stale or ts_stale is not None:
             click.echo("run `accord schemas codegen` and commit the result", err=True)
             raise click.exceptions.Exit(1)
-        click.echo(f"{target} is up to date with {len(catalog)} schemas")
+        checked = [str(path) for lang, path in (("python", target), ("ts", ts_target)) if lang in chosen]
+        click.echo(f"{' and '.join(checked)} up to date with {len(catalog)} schemas")
         return
-    written = write(catalog, target)
+    written = write(catalog, target) if "python" in chosen else []
+    if "ts" in chosen and write_ts(catalog, ts_target):
+        written.append(ts_target)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"{len(written)} file(s) changed in {target}")
+    click.echo(f"{len(written)} file(s) changed")

@@ -35,5 +35,9 @@ class SchemasSettings(BaseSettings):
         default=_SOURCE_ROOT.parent / "sdk" / "src" / "accord" / "sdk" / "events",
         description="where `codegen` writes the generated event classes",
     )
+    sdk_ts_events_file: Path = Field(
+        default=_SOURCE_ROOT.parent / "sdk-ts" / "src" / "events.ts",
+        description="where `codegen --lang ts` writes the TypeScript SDK's event types",
+    )
     registry_url: str = Field(default_factory=registry_url)
     events_topic: str = EVENTS_TOPIC
