@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from accord.gold.engines import frequentist
 from accord.gold.errors import InsufficientDataError
 from accord.gold.experiments_config import ExperimentConfig
 from accord.gold.exposures import MULTIPLE_VARIANTS
@@ -19,7 +20,6 @@ from accord.gold.stats import (
     SrmResult,
     SufficientStats,
     srm_check,
-    welch_compare,
 )
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,7 @@ RESULT_SCHEMA = (
 
 def _metric_stats(sums: VariantSums, metric: str) -> SufficientStats:
     if metric == CONVERSION_RATE:
-        # a 0/1 outcome per user: its square is itself
-        return SufficientStats(sums.users, sums.conversion_sum, sums.conversion_sum)
+        return SufficientStats.proportion(sums.users, sums.conversion_sum)
     return SufficientStats(sums.users, sums.revenue_sum, sums.revenue_sum_squares)
 
 
@@ -150,7 +149,7 @@ def analyse_experiment(
                 try:
                     if control is None:
                         raise InsufficientDataError("no user was exposed to the control")
-                    comparison = welch_compare(_metric_stats(control, metric), stats)
+                    comparison = frequentist(_metric_stats(control, metric), stats)
                 except InsufficientDataError as exc:
                     note = str(exc)
             rows.append(
