@@ -14,7 +14,8 @@
 
 Every key but `experiment_id`, `control` and `variants` may be left out; any other key is
 refused, so a misspelt one is not silently replaced by its default. Without `metrics`, an
-experiment is judged on its `conversion_event` (a binomial goal) and revenue per user.
+experiment is judged on its `conversion_event` (a binomial goal) and the revenue per user it
+brings (a purchase's `amount`, a named conversion's `value`).
 `accord schemas lint` checks every metric's event, fields and filters, and every dimension,
 against the contracts (`accord.gold.lint`).
 """
@@ -184,7 +185,13 @@ class ExperimentConfig(_Strict):
             return self.metrics
         return (
             Metric(name=CONVERSION_RATE, kind="binomial", event=self.conversion_event, role="goal"),
-            Metric(name=REVENUE_PER_USER, kind="sum", event="purchase", field="amount"),
+            # a purchase's value is its amount, a named conversion's its `value`
+            Metric(
+                name=REVENUE_PER_USER,
+                kind="sum",
+                event=self.conversion_event,
+                field="amount" if self.conversion_event == "purchase" else "value",
+            ),
         )
 
     def window_of(self, metric: Metric) -> float:
