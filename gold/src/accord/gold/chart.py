@@ -7,7 +7,7 @@ from html import escape
 VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "inconclusive": "#6b7280"}
 """The colour of a row's bar and verdict: significantly better, significantly worse, not yet clear."""
 
-_WIDTH, _HEIGHT, _PAD = 260, 30, 12
+_WIDTH, _HEIGHT, _PAD = 220, 30, 10
 
 
 def lift_bar(low: float, high: float, lift: float, verdict: str, scale: float) -> str:

@@ -131,7 +131,7 @@ def _experiment_view(rows: Sequence[Mapping[str, Any]], true_lifts: Mapping[str,
     started = first["started_at"]
     srm = first["srm_p_value"]
     last = first["max_event_time"]
-    days = (last - started).total_seconds() / 86_400 if started and last else None
+    running = _running(started, last)
     engine = (
         first["engine"]
         + (", sequential" if first["sequential"] else "")
@@ -140,8 +140,7 @@ def _experiment_view(rows: Sequence[Mapping[str, Any]], true_lifts: Mapping[str,
     users = {r["variant"]: r["users"] for r in overall if r["metric"] == first["metric"]}
     return {
         "experiment_id": first["experiment_id"],
-        "dates": f"{_day(started)} to {_day(last)}"
-        + (f" ({days:.1f} days running)" if days is not None else ""),
+        "dates": f"{_day(started)} to {_day(last)}" + (f" ({running} running)" if running else ""),
         "engine": engine,
         "users": ", ".join(f"{variant} {n:,}" for variant, n in users.items()),
         "srm_mismatch": first["srm_mismatch"],
@@ -202,6 +201,13 @@ def render_report(
 
 def _when(moment: datetime | None) -> str:
     return MISSING if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _running(started: datetime | None, last: datetime | None) -> str:
+    if started is None or last is None:
+        return ""
+    hours = (last - started).total_seconds() / 3_600
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 def _day(moment: datetime | None) -> str:
