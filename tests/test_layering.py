@@ -64,7 +64,7 @@ COMPONENTS: Mapping[str, Component] = {
     "sdk": _component("sdk", "accord-sdk", "wire"),
     "gateway": _component("gateway", "accord-gateway", "wire", "runtime", "registry_client"),
     "streaming": _component("streaming", "accord-streaming", "wire", "runtime", "registry_client", "schemas"),
-    "gold": _component("gold", "accord-gold", "wire", "runtime", "streaming"),
+    "gold": _component("gold", "accord-gold", "wire", "runtime", "schemas", "streaming"),
     "demo": _component(
         "demo", "accord-demo", "wire", "runtime", "registry_client", "schemas", "sdk", "streaming", "gold"
     ),

@@ -71,8 +71,11 @@ def test_the_demo_reconciles_with_its_truth_file_and_finds_the_true_lift(
     rows = {
         (r["variant"], r["metric"]): r
         for r in read_table(spark, experiment_results_path(lake)).collect()
-        if r["experiment_id"] == experiment.experiment_id
+        if r["experiment_id"] == experiment.experiment_id and r["dimension"] == ""
     }
+    roles = {r["metric"]: r["role"] for r in rows.values()}
+    assert len(roles) >= 3
+    assert "guardrail" in roles.values()
     conversion = rows[treatment, "conversion_rate"]
     assert conversion["relative_ci_low"] <= experiment.true_lift <= conversion["relative_ci_high"]
     for variant, exposed in experiment.exposed.items():

@@ -19,6 +19,63 @@ def test_the_shipped_file_holds_the_demo_experiment() -> None:
     assert checkout.control == "control"
     assert checkout.window_hours == 72
     assert checkout.conversion_event == "purchase"
+    roles = {metric.name: metric.role for metric in checkout.analysed_metrics()}
+    assert len(roles) >= 3
+    assert roles["conversion_rate"] == "goal"
+    assert "guardrail" in roles.values()
+    assert checkout.dimensions == ("platform",)
+
+
+def _metric_entry(**metric: object) -> dict[str, object]:
+    return {"experiment_id": "x", "control": "a", "variants": {"a": 1, "b": 1}, "metrics": [metric]}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (_metric_entry(name="m", kind="sum", event="purchase"), "metrics.0: a `sum` names the `field`"),
+        (_metric_entry(name="m", kind="count", event="purchase", field="amount"), "only a `sum` has one"),
+        (_metric_entry(name="m", kind="binomial"), "metrics.0: a `binomial` metric names its `event`"),
+        (_metric_entry(name="m", kind="ratio", event="purchase"), "a `ratio` has a `numerator`"),
+        (_metric_entry(name="m", kind="median", event="purchase"), "metrics.0.kind: "),
+        (_metric_entry(name="m", kind="count", event="purchase", role="kpi"), "metrics.0.role: "),
+        (_metric_entry(name="Revenue", kind="count", event="purchase"), "metrics.0.name: "),
+        (
+            _metric_entry(
+                name="m", kind="ratio", numerator={"kind": "sum", "event": "purchase"},
+                denominator={"kind": "count", "event": "purchase"},
+            ),
+            "metrics.0.numerator: a `sum` names the `field`",
+        ),
+        (
+            {"experiment_id": "x", "control": "a", "variants": {"a": 1, "b": 1}, "engine": "bayesian",
+             "sequential": True},
+            "sequential testing is a frequentist engine",
+        ),
+        (
+            {"experiment_id": "x", "control": "a", "variants": {"a": 1, "b": 1}, "correction": "bonferroni"},
+            "correction: ",
+        ),
+    ],
+)  # fmt: skip
+def test_an_invalid_metric_or_analysis_is_refused_with_the_reason(
+    tmp_path: Path, entry: dict[str, object], message: str
+) -> None:
+    path = tmp_path / "experiments.json"
+    path.write_text(json.dumps([entry]))
+    with pytest.raises(ExperimentConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_experiments(path)
+
+
+def test_without_metrics_an_experiment_is_judged_on_its_conversion_and_revenue() -> None:
+    experiment = ExperimentConfig(
+        experiment_id="x", control="a", variants={"a": 1, "b": 1}, conversion_event="trial_started"
+    )
+    conversion, revenue = experiment.analysed_metrics()
+    assert (conversion.name, conversion.kind, conversion.event, conversion.role) == (
+        "conversion_rate", "binomial", "trial_started", "goal",
+    )  # fmt: skip
+    assert (revenue.kind, revenue.event, revenue.field) == ("sum", "trial_started", "value")
 
 
 @pytest.mark.parametrize(

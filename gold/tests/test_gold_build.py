@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from accord.gold.build import build_gold
-from accord.gold.experiments_config import ExperimentConfig
+from accord.gold.experiments_config import Aggregate, ExperimentConfig, Metric
 from accord.gold.tables import daily_active_users_path, daily_events_path, experiment_results_path
 from accord.streaming.delta_io import read_table
 from accord.streaming.errors import TableNotFoundError
 from accord.streaming.lake import Lake
-from accord.streaming.testing import T0, SilverWriter, silver_event
+from accord.streaming.testing import SILVER_DDL, T0, SilverWriter, silver_event
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -58,7 +60,7 @@ def _scenario() -> list[dict[str, Any]]:
 
 
 def _results(spark: SparkSession, lake: Lake) -> dict[tuple[str, str], dict[str, Any]]:
-    rows = read_table(spark, experiment_results_path(lake)).collect()
+    rows = read_table(spark, experiment_results_path(lake)).where("dimension = ''").collect()
     return {(r["variant"], r["metric"]): r.asDict() for r in rows}
 
 
@@ -197,3 +199,70 @@ def test_daily_metrics_count_events_and_active_users(
 def test_gold_without_silver_says_so(spark: SparkSession, lake: Lake) -> None:
     with pytest.raises(TableNotFoundError, match=r"no Delta table at .*silver/events"):
         build_gold(spark, lake, [CHECKOUT], WATERMARK_DELAY)
+
+
+CONFIGURED = CHECKOUT.model_copy(
+    update={
+        "experiment_id": "configured",
+        "cuped": True,
+        "dimensions": ("platform",),
+        "metrics": (
+            Metric(
+                name="eur_buyers", kind="binomial", event="purchase", filters={"currency": "EUR"}, role="goal"
+            ),
+            Metric(name="orders", kind="count", event="purchase"),
+            Metric(
+                name="revenue_per_order",
+                kind="ratio",
+                numerator=Aggregate(kind="sum", event="purchase", field="amount"),
+                denominator=Aggregate(kind="count", event="purchase"),
+            ),
+            Metric(name="early_views", kind="count", event="page_view", window_hours=1, role="guardrail"),
+        ),
+    }
+)
+
+
+def test_configured_metrics_windows_filters_covariates_and_dimensions(
+    spark: SparkSession, lake: Lake
+) -> None:
+    def on(platform: str, row: dict[str, Any]) -> dict[str, Any]:
+        return row | {"context": {"platform": platform}}
+
+    exposure = partial(silver_event, "experiment_exposure", experiment="configured")
+    rows = [
+        on("WEB", exposure("c0", T0, variant="control")),
+        on("IOS", exposure("c1", T0, variant="control")),
+        on("WEB", exposure("t0", T0, variant="treatment")),
+        on("IOS", exposure("t1", T0, variant="treatment")),
+        # c0: two orders in the window; c1: one before exposure (the covariate) and one in USD
+        silver_event("purchase", "c0", T0 + HOUR, amount="10.00"),
+        silver_event("purchase", "c0", T0 + 2 * HOUR, amount="30.00"),
+        silver_event("purchase", "c1", T0 - HOUR, amount="99.00"),
+        silver_event("purchase", "c1", T0 + HOUR, amount="5.00")
+        | {"purchase": {"order_id": "o-usd", "amount": Decimal("5.00"), "currency": "USD"}},
+        silver_event("purchase", "t1", T0 + 3 * HOUR, amount="12.00"),
+        # page views: t0 within the guardrail's hour, then later
+        silver_event("page_view", "t0", T0 + HOUR / 2),
+        silver_event("page_view", "t0", T0 + 2 * HOUR),
+    ]
+    ddl = SILVER_DDL.replace("session_id string, ", "session_id string, context struct<platform: string>, ")
+    frame = spark.createDataFrame(rows, ddl)
+    frame.write.format("delta").partitionBy("event_date", "event_type").save(lake.silver)
+
+    run = build_gold(spark, lake, [CONFIGURED], WATERMARK_DELAY)
+    by_key = {(r.metric, r.dimension_value, r.variant): r for r in run.results}
+
+    assert by_key["eur_buyers", "All", "control"].main_sum == 1.0  # c1's order was in USD
+    assert by_key["orders", "All", "control"].main_sum == 3.0
+    assert by_key["orders", "All", "control"].covariate_sum == 1.0  # c1's order before exposure
+    ratio = by_key["revenue_per_order", "All", "control"]
+    assert (ratio.main_sum, ratio.denominator_sum) == (45.0, 3.0)
+    assert ratio.main_denominator_sum_product == 40.0 * 2 + 5.0 * 1
+    assert by_key["early_views", "All", "treatment"].main_sum == 1.0
+    assert by_key["early_views", "All", "treatment"].role == "guardrail"
+    web, ios = by_key["orders", "WEB", "control"], by_key["orders", "IOS", "control"]
+    assert (web.dimension, web.users, web.main_sum) == ("platform", 1, 2.0)
+    assert (ios.users, ios.main_sum) == (1, 1.0)
+    assert by_key["orders", "IOS", "treatment"].main_sum == 1.0
+    assert {r.started_at for r in run.results} == {T0}

@@ -181,12 +181,7 @@ def demo(events: int, users: int | None, seed: int, keep_running: bool, catch_up
             reconciles=ok,
             verdict="every count reconciles and matches the truth file" if ok else "some counts disagree",
         )
-        html = render_report(
-            rows,
-            {e.experiment_id: e.conversion_event for e in experiments},
-            summary,
-            _nested(lifts),
-        )
+        html = render_report(rows, summary, _nested(lifts))
         report = write_report(html, workspace / "report.html")
         spark.stop()
     finally:

@@ -15,14 +15,9 @@ from typing import TYPE_CHECKING
 
 from accord.gold.daily import daily_active_users, daily_events
 from accord.gold.experiments_config import ExperimentConfig
-from accord.gold.exposures import event_timestamp, user_outcomes, variant_sums
-from accord.gold.results import (
-    RESULT_SCHEMA,
-    Completeness,
-    ResultRow,
-    VariantSums,
-    analyse_experiment,
-)
+from accord.gold.exposures import event_timestamp, first_exposures
+from accord.gold.metric_values import slice_sums
+from accord.gold.results import RESULT_SCHEMA, Completeness, ResultRow, analyse_experiment
 from accord.gold.tables import daily_active_users_path, daily_events_path, experiment_results_path
 from accord.streaming.delta_io import latest_version, read_table
 from accord.streaming.lake import Lake
@@ -54,6 +49,16 @@ def _completeness(silver: DataFrame, version: int, watermark_delay: timedelta) -
     )
 
 
+def _started(silver: DataFrame) -> dict[str, datetime]:
+    """Each experiment's first exposure."""
+    from pyspark.sql import functions as sf
+
+    rows = (
+        first_exposures(silver).groupBy("experiment_id").agg(sf.min("first_exposure").alias("at")).collect()
+    )
+    return {row["experiment_id"]: row["at"] for row in rows}
+
+
 def _overwrite(frame: DataFrame, path: str) -> None:
     frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
 
@@ -76,15 +81,15 @@ def build_gold(
     silver = read_table(spark, lake.silver, version).cache()
     try:
         completeness = _completeness(silver, version, watermark_delay)
-        sums = [
-            VariantSums(**row.asDict())
-            for row in variant_sums(user_outcomes(spark, silver, experiments)).collect()
-        ]
+        started = _started(silver)
         results = [
             row
             for experiment in experiments
             for row in analyse_experiment(
-                experiment, [s for s in sums if s.experiment_id == experiment.experiment_id], completeness
+                experiment,
+                slice_sums(spark, silver, experiment),
+                completeness,
+                started.get(experiment.experiment_id),
             )
         ]
         result_frame = spark.createDataFrame([asdict(r) for r in results], RESULT_SCHEMA)

@@ -1,70 +1,47 @@
-"""An inline SVG chart of conversion rate per variant with its confidence interval (no script needed)."""
+"""Inline SVG interval bars: a metric's lift and its interval against zero (no script needed)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 
-CONTROL_COLOUR = "#3b6fb6"
-VARIANT_COLOUR = "#e07b24"
+VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "inconclusive": "#6b7280"}
+"""The colour of a row's bar and verdict: significantly better, significantly worse, not yet clear."""
 
-_WIDTH, _LEFT, _RIGHT, _TOP, _ROW = 860, 150, 190, 30, 44
-
-
-@dataclass(frozen=True)
-class RatePoint:
-    """One variant's conversion rate and its interval, as fractions."""
-
-    variant: str
-    rate: float
-    low: float
-    high: float
-    is_control: bool
+_WIDTH, _HEIGHT, _PAD = 220, 30, 10
 
 
-def _nice_step(top: float) -> float:
-    """The smallest round tick step that spans `top` in at most six ticks."""
-    for step in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25):
-        if top / step <= 6:
-            return step
-    return 0.25
+def lift_bar(low: float, high: float, lift: float, verdict: str, scale: float) -> str:
+    """A bar over [low, high] with a dot at `lift`, on an axis from -scale to +scale with zero marked.
 
-
-def conversion_chart(points: Sequence[RatePoint], title: str) -> str:
-    """SVG markup: one row per variant, a dot at the rate and a bar over its 95% interval."""
-    top = max([p.high for p in points] + [0.01])
-    step = _nice_step(top)
-    axis_max = step * (int(top / step) + 1)
-    plot = _WIDTH - _LEFT - _RIGHT
-    height = _TOP + _ROW * len(points) + 40
+    All rows of a table share `scale`, so their bars can be compared by eye.
+    """
+    colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS["inconclusive"])
+    plot = _WIDTH - 2 * _PAD
 
     def x(value: float) -> float:
-        return _LEFT + plot * max(value, 0.0) / axis_max
+        clipped = max(-scale, min(scale, value))
+        return _PAD + plot * (clipped + scale) / (2 * scale)
 
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
-        f'width="{_WIDTH}" height="{height}" viewBox="0 0 {_WIDTH} {height}">',
-        f'<text x="{_LEFT}" y="16" font-weight="600">{escape(title)}</text>',
-    ]
-    axis_y = _TOP + _ROW * len(points)
-    tick = 0.0
-    while tick <= axis_max + 1e-12:
-        parts.append(f'<line class="grid" x1="{x(tick):.1f}" y1="{_TOP}" x2="{x(tick):.1f}" y2="{axis_y}"/>')
-        parts.append(f'<text x="{x(tick):.1f}" y="{axis_y + 18}" text-anchor="middle">{tick:.1%}</text>')
-        tick += step
-    parts.append(f'<line class="axis" x1="{_LEFT}" y1="{axis_y}" x2="{_LEFT + plot}" y2="{axis_y}"/>')
-    for i, point in enumerate(points):
-        y = _TOP + _ROW * i + _ROW / 2
-        colour = CONTROL_COLOUR if point.is_control else VARIANT_COLOUR
-        parts += [
-            f'<text x="{_LEFT - 10}" y="{y + 4:.1f}" text-anchor="end">{escape(point.variant)}</text>',
-            f'<rect class="interval" x="{x(point.low):.1f}" y="{y - 5:.1f}" '
-            f'width="{max(x(point.high) - x(point.low), 2):.1f}" height="10" '
-            f'fill="{colour}" opacity="0.35"/>',
-            f'<circle class="rate" cx="{x(point.rate):.1f}" cy="{y:.1f}" r="6" fill="{colour}"/>',
-            f'<text x="{x(point.high) + 8:.1f}" y="{y + 4:.1f}">{point.rate:.2%} '
-            f"[{point.low:.2%}, {point.high:.2%}]</text>",
-        ]
-    parts.append("</svg>")
-    return "\n".join(parts)
+    middle = _HEIGHT / 2
+    label = f"lift {lift:+.1%}, interval {low:+.1%} to {high:+.1%}"
+    return (
+        f'<svg class="lift-bar" role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{_WIDTH}" height="{_HEIGHT}" viewBox="0 0 {_WIDTH} {_HEIGHT}">'
+        f'<line x1="{_PAD}" y1="{middle}" x2="{_WIDTH - _PAD}" y2="{middle}" '
+        'stroke="#e3e5ea" stroke-width="1"/>'
+        f'<line class="zero" x1="{x(0):.1f}" y1="3" x2="{x(0):.1f}" y2="{_HEIGHT - 3}" stroke="#1d2330" '
+        'stroke-width="1.5"/>'
+        f'<rect class="interval" x="{x(low):.1f}" y="{middle - 6:.1f}" '
+        f'width="{max(x(high) - x(low), 2):.1f}" height="12" rx="3" fill="{colour}" opacity="0.35"/>'
+        f'<circle class="lift" cx="{x(lift):.1f}" cy="{middle:.1f}" r="5" fill="{colour}"/>'
+        "</svg>"
+    )
+
+
+def axis_scale(bounds: list[float]) -> float:
+    """A round half-width covering every bound: 1%, 2%, 5%, 10%, 20%, 50%, 100%, ..."""
+    widest = max([abs(b) for b in bounds] + [0.01])
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0):
+        if widest <= step:
+            return step
+    return widest

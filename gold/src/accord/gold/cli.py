@@ -49,5 +49,5 @@ def gold(experiments_file: Path | None, report_path: Path) -> None:
         run = build_gold(spark, Lake.from_settings(settings), experiments, settings.watermark_delay)
     rows = [asdict(row) for row in run.results]
     console.print(results_table(rows, {}))
-    html = render_report(rows, {e.experiment_id: e.conversion_event for e in experiments})
+    html = render_report(rows)
     console.print(f"report written to {write_report(html, report_path)}")

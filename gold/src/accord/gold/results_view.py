@@ -1,4 +1,4 @@
-"""The experiment results as a rich table for the terminal."""
+"""The experiment results as a rich table for the terminal: every metric, all users."""
 
 from __future__ import annotations
 
@@ -7,56 +7,77 @@ from typing import Any
 
 from rich.table import Table
 
-from accord.gold.results import CONVERSION_RATE, REVENUE_PER_USER
+from accord.gold.experiments_config import CONVERSION_RATE
+from accord.gold.metric_values import OVERALL
+
+_VERDICT_STYLE = {"better": "[green]better[/]", "worse": "[red]worse[/]", "inconclusive": "inconclusive"}
 
 
-def _interval(row: Mapping[str, Any], fmt: str, kind: str = "absolute") -> str:
-    if row[f"{kind}_lift"] is None:
+def _interval(row: Mapping[str, Any]) -> str:
+    if row["relative_lift"] is None:
         return row["analysis_note"] or ""
-    low, high = row[f"{kind}_ci_low"], row[f"{kind}_ci_high"]
-    return f"{fmt.format(row[f'{kind}_lift'])} [{fmt.format(low)}, {fmt.format(high)}]"
+    return f"{row['relative_lift']:+.1%} [{row['relative_ci_low']:+.1%}, {row['relative_ci_high']:+.1%}]"
 
 
-def _srm(p_value: float | None, mismatch: bool) -> str:
-    if p_value is None:
+def _value(row: Mapping[str, Any]) -> str:
+    return f"{row['mean']:.2%}" if row["metric_kind"] == "binomial" else f"{row['mean']:,.2f}"
+
+
+def _evidence(row: Mapping[str, Any]) -> str:
+    if row["chance_to_win"] is not None:
+        return f"P(win) {row['chance_to_win']:.1%}"
+    return "" if row["adjusted_p_value"] is None else f"p {row['adjusted_p_value']:.4f}"
+
+
+def _srm(row: Mapping[str, Any]) -> str:
+    if row["srm_p_value"] is None:
         return "n/a"
-    return f"[red]{p_value:.2g} MISMATCH[/]" if mismatch else f"{p_value:.2f}"
+    return (
+        f"[red]{row['srm_p_value']:.2g} MISMATCH[/]" if row["srm_mismatch"] else f"{row['srm_p_value']:.2f}"
+    )
 
 
 def results_table(rows: Sequence[Mapping[str, Any]], true_lifts: Mapping[tuple[str, str], float]) -> Table:
-    """Experiment results per variant: rates, lifts with their CI, p-value, revenue, SRM, the truth.
+    """Per experiment, metric and variant (all users): values, relative lift with its interval, verdict.
 
     `true_lifts` maps (experiment, variant) to the known relative lift in conversion rate (from a
-    simulation's truth file); the last column says whether the relative interval holds it.
+    simulation's truth file); the last column says whether the interval holds it.
     """
-    table = Table(title="experiment results (95% confidence intervals)")
+    table = Table(title="experiment results (all users; lift relative to control)")
     columns = (
-        "experiment", "variant", "users", "conv. rate", "abs. lift [95% CI]", "rel. lift [95% CI]",
-        "p-value", "rev/user", "rev. lift [95% CI]", "SRM p", "multiple", "true rel. lift", "truth in CI",
+        "experiment", "metric", "role", "variant", "users", "value", "control", "rel. lift [interval]",
+        "verdict", "evidence", "SRM p", "multiple", "true rel. lift", "truth in CI",
     )  # fmt: skip
     for column in columns:
-        table.add_column(column, justify="left" if column in ("experiment", "variant") else "right")
-    by_key = {(r["experiment_id"], r["variant"], r["metric"]): r for r in rows}
-    for row in sorted(rows, key=lambda r: (r["experiment_id"], not r["is_control"], r["variant"])):
-        if row["metric"] != CONVERSION_RATE:
+        table.add_column(column, justify="left" if column in columns[:4] else "right")
+    overall = [r for r in rows if r["dimension"] == OVERALL]
+    controls = {(r["experiment_id"], r["metric"]): r for r in overall if r["is_control"]}
+    for row in sorted(
+        overall, key=lambda r: (r["experiment_id"], r["role"] != "goal", r["metric"], r["variant"])
+    ):
+        if row["is_control"]:
             continue
-        revenue = by_key[row["experiment_id"], row["variant"], REVENUE_PER_USER]
-        truth = true_lifts.get((row["experiment_id"], row["variant"]))
+        truth = (
+            true_lifts.get((row["experiment_id"], row["variant"]))
+            if row["metric"] == CONVERSION_RATE
+            else None
+        )
         covered = ""
         if truth is not None and row["relative_ci_low"] is not None:
             inside = row["relative_ci_low"] <= truth <= row["relative_ci_high"]
             covered = "[green]yes[/]" if inside else "[red]no[/]"
         table.add_row(
             row["experiment_id"],
-            row["variant"] + (" (control)" if row["is_control"] and row["variant"] != "control" else ""),
+            row["metric"],
+            row["role"],
+            row["variant"],
             f"{row['users']:,}",
-            f"{row['mean']:.2%}",
-            _interval(row, "{:+.2%}"),
-            _interval(row, "{:+.1%}", "relative"),
-            "" if row["p_value"] is None else f"{row['p_value']:.4f}",
-            f"{revenue['mean']:.2f}",
-            _interval(revenue, "{:+.2f}"),
-            _srm(row["srm_p_value"], row["srm_mismatch"]),
+            _value(row),
+            _value(controls[row["experiment_id"], row["metric"]]),
+            _interval(row),
+            _VERDICT_STYLE.get(row["verdict"] or "", ""),
+            _evidence(row),
+            _srm(row),
             f"{row['multiple_exposure_users']:,}",
             "" if truth is None else f"{truth:+.1%}",
             covered,

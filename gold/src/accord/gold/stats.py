@@ -1,10 +1,11 @@
-"""Frequentist statistics of an A/B test, computed from per-variant sufficient statistics.
+"""Per-variant sufficient statistics of a metric, and the sample-ratio check.
 
-Gold never needs per-user rows to analyse a metric: `n`, `sum` and `sum of squares` per variant
-are enough, and they are what GrowthBook's stats engine (gbstats) takes as input, so the same
-rows can be handed to it unchanged. The tests here are the ones gbstats' frequentist engine runs:
-Welch's t-test on the difference of means, the delta method for the relative lift, and a
-chi-square goodness-of-fit test against the configured split for sample-ratio mismatch.
+Gold never needs per-user rows to analyse a metric: users, sums, sums of squares and sums of
+products per variant are enough, and they are what GrowthBook's stats engine (gbstats) takes
+as input, so the same rows can be handed to it unchanged. Each statistic gives the mean and the
+per-user variance its engine needs, by gbstats' rules: a proportion's variance is p(1 - p), a
+mean's is the sample variance (ddof 1), a ratio's comes from the delta method and a
+CUPED-adjusted mean's from its regression on the pre-exposure covariate.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from scipy import stats as sps
 
@@ -24,13 +26,46 @@ MULTIPLE_EXPOSURE_THRESHOLD = 0.01
 """GrowthBook's default share of users seen in several variants that deserves a warning."""
 
 
+class Statistic(Protocol):
+    """What an engine needs of one variant's metric."""
+
+    @property
+    def n(self) -> int:
+        """Users."""
+        ...
+
+    @property
+    def mean(self) -> float:
+        """The estimate compared across variants (CUPED-adjusted where it applies)."""
+        ...
+
+    @property
+    def unadjusted_mean(self) -> float:
+        """The plain mean: the base of relative lifts."""
+        ...
+
+    @property
+    def variance(self) -> float:
+        """Per-user variance of `mean`'s estimator, times n."""
+        ...
+
+
 @dataclass(frozen=True)
 class SufficientStats:
-    """One variant's metric as gbstats takes it: users, sum and sum of squares per user."""
+    """One variant's metric as gbstats takes it: users, sum and sum of squares of the per-user value.
+
+    `binary` marks a 0/1 metric (a proportion), whose variance is p(1 - p), gbstats' rule.
+    """
 
     n: int
     total: float
     sum_squares: float
+    binary: bool = False
+
+    @classmethod
+    def proportion(cls, n: int, successes: float) -> SufficientStats:
+        """A 0/1 metric: its square is itself."""
+        return cls(n, successes, successes, binary=True)
 
     @property
     def mean(self) -> float:
@@ -38,23 +73,95 @@ class SufficientStats:
         return self.total / self.n if self.n else math.nan
 
     @property
+    def unadjusted_mean(self) -> float:
+        """The same as `mean`."""
+        return self.mean
+
+    @property
     def variance(self) -> float:
-        """Sample variance per user (ddof 1, as gbstats computes it)."""
+        """Per-user variance: p(1 - p) for a proportion, else the sample variance (ddof 1)."""
+        if self.binary:
+            return self.mean * (1 - self.mean) if self.n else math.nan
         if self.n < 2:
             return math.nan
         return max((self.sum_squares - self.total**2 / self.n) / (self.n - 1), 0.0)
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """Treatment against control: lifts with their confidence intervals, and a two-sided p-value."""
+def _covariance(n: int, cross_sum: float, a: SufficientStats, b: SufficientStats) -> float:
+    return (cross_sum - a.total * b.total / n) / (n - 1) if n > 1 else 0.0
 
-    absolute_lift: float
-    absolute_ci: tuple[float, float]
-    relative_lift: float
-    relative_ci: tuple[float, float]
-    p_value: float
-    degrees_of_freedom: float
+
+@dataclass(frozen=True)
+class RatioStats:
+    """A ratio metric (e.g. revenue per order): per-user numerator and denominator sums.
+
+    Its variance is the delta method's (gbstats' `RatioStatistic`).
+    """
+
+    numerator: SufficientStats
+    denominator: SufficientStats
+    cross_sum: float
+
+    @property
+    def n(self) -> int:
+        """Users."""
+        return self.numerator.n
+
+    @property
+    def mean(self) -> float:
+        """Sum of numerators over sum of denominators."""
+        return self.numerator.total / self.denominator.total if self.denominator.total else math.nan
+
+    @property
+    def unadjusted_mean(self) -> float:
+        """The same as `mean`."""
+        return self.mean
+
+    @property
+    def variance(self) -> float:
+        """Delta-method variance of the ratio, per user."""
+        m, d = self.numerator.mean, self.denominator.mean
+        if self.n < 2 or not d:
+            return math.nan
+        covariance = _covariance(self.n, self.cross_sum, self.numerator, self.denominator)
+        return (
+            self.numerator.variance / d**2
+            - 2 * covariance * m / d**3
+            + m**2 * self.denominator.variance / d**4
+        )
+
+
+@dataclass(frozen=True)
+class AdjustedStats:
+    """A mean adjusted by CUPED: post-exposure value minus theta times the pre-exposure covariate."""
+
+    post: SufficientStats
+    pre: SufficientStats
+    cross_sum: float
+    theta: float
+
+    @property
+    def n(self) -> int:
+        """Users."""
+        return self.post.n
+
+    @property
+    def mean(self) -> float:
+        """The adjusted mean."""
+        return self.post.mean - self.theta * self.pre.mean
+
+    @property
+    def unadjusted_mean(self) -> float:
+        """The plain post-exposure mean."""
+        return self.post.mean
+
+    @property
+    def variance(self) -> float:
+        """Variance of the adjusted value, per user."""
+        if self.n < 2:
+            return math.nan
+        covariance = _covariance(self.n, self.cross_sum, self.post, self.pre)
+        return self.post.variance + self.theta**2 * self.pre.variance - 2 * self.theta * covariance
 
 
 @dataclass(frozen=True)
@@ -64,49 +171,6 @@ class SrmResult:
     chi_square: float
     p_value: float
     mismatch: bool
-
-
-def welch_compare(control: SufficientStats, treatment: SufficientStats, alpha: float = 0.05) -> Comparison:
-    """Compare the treatment's mean with the control's by Welch's t-test.
-
-    The absolute lift's interval uses the Welch-Satterthwaite degrees of freedom; the relative
-    lift's uses the delta method (gbstats' `variance_of_ratios`) with the same critical value.
-
-    Raises:
-        InsufficientDataError: a variant has fewer than two users, the control's mean is zero,
-            or neither variant varies.
-    """
-    for label, side in (("control", control), ("treatment", treatment)):
-        if side.n < 2:
-            raise InsufficientDataError(f"{label} has {side.n} user(s); a test needs at least 2 per variant")
-    if control.mean == 0:
-        raise InsufficientDataError("the control's mean is 0, so a relative lift is undefined")
-    se_c, se_t = control.variance / control.n, treatment.variance / treatment.n
-    standard_error = math.sqrt(se_c + se_t)
-    if standard_error == 0:
-        raise InsufficientDataError("no variance in either variant")
-    result = sps.ttest_ind_from_stats(
-        treatment.mean,
-        math.sqrt(treatment.variance),
-        treatment.n,
-        control.mean,
-        math.sqrt(control.variance),
-        control.n,
-        equal_var=False,
-    )
-    dof = (se_c + se_t) ** 2 / (se_c**2 / (control.n - 1) + se_t**2 / (treatment.n - 1))
-    critical = float(sps.t.ppf(1 - alpha / 2, dof))
-    diff = treatment.mean - control.mean
-    relative = treatment.mean / control.mean - 1
-    relative_se = math.sqrt(se_t / control.mean**2 + se_c * treatment.mean**2 / control.mean**4)
-    return Comparison(
-        absolute_lift=diff,
-        absolute_ci=(diff - critical * standard_error, diff + critical * standard_error),
-        relative_lift=relative,
-        relative_ci=(relative - critical * relative_se, relative + critical * relative_se),
-        p_value=float(result.pvalue),
-        degrees_of_freedom=dof,
-    )
 
 
 def srm_check(

@@ -51,11 +51,21 @@ def schemas() -> None:
 @schemas.command()
 @_dir_option
 def lint(schemas_dir: Path | None) -> None:
-    """Check every .avsc against the contract rules; print `file:field: rule: message` per violation."""
-    from accord.schemas.lint import lint_directory
+    """Check every .avsc against the contract rules; print `file:field: rule: message` per violation.
+
+    When the contracts load, the `accord.lint` hooks check other files against them too (the
+    experiments file's metrics).
+    """
+    from accord.schemas.errors import SchemaFilesError
+    from accord.schemas.lint import hook_findings, lint_catalog
 
     settings = _settings(schemas_dir)
-    findings = lint_directory(settings.schemas_dir, settings.events_topic)
+    try:
+        catalog = load_catalog(settings.schemas_dir, settings.events_topic)
+    except SchemaFilesError as exc:
+        findings = exc.findings
+    else:
+        findings = lint_catalog(catalog) + hook_findings(catalog)
     for finding in findings:
         click.echo(str(finding))
     if findings:

@@ -17,12 +17,18 @@
 
 Files that cannot be loaded at all (bad JSON, invalid Avro, dangling reference, duplicate
 name) are reported with the same `file:place: rule: message` format.
+
+Other components check their own files against the contracts through the `accord.lint`
+entry-point group: each entry is a function `(Catalog) -> list[Finding]` (Gold's checks the
+experiments file's metrics), found with `importlib.metadata`, so this component imports none
+of them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -51,6 +57,19 @@ def lint_directory(root: Path, topic: str = EVENTS_TOPIC) -> list[Finding]:
     except SchemaFilesError as exc:
         return exc.findings
     return lint_catalog(catalog)
+
+
+LINT_HOOKS = "accord.lint"
+"""Entry-point group of the checks other components run against the loaded contracts."""
+
+
+def hook_findings(catalog: Catalog) -> list[Finding]:
+    """What every installed `accord.lint` hook finds against `catalog`, sorted."""
+    findings: list[Finding] = []
+    for entry in entry_points(group=LINT_HOOKS):
+        hook: Callable[[Catalog], list[Finding]] = entry.load()
+        findings.extend(hook(catalog))
+    return sorted(findings)
 
 
 def lint_catalog(catalog: Catalog) -> list[Finding]:
