@@ -17,7 +17,7 @@ from confluent_kafka import Consumer
 
 from accord.runtime.ports import free_port
 from accord.sdk import Client
-from accord.sdk.events import PageView
+from accord.sdk.events import Envelope, PageView
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def test_up_registers_the_contracts_once(stack: dict[str, str]) -> None:
 
 
 def test_events_sent_right_after_up_reach_kafka(stack: dict[str, str]) -> None:
-    event = PageView(url="https://example.com/pricing")
+    event = PageView(envelope=Envelope(user_id="first-hour"), url="https://example.com/pricing")
     gateway = f"http://127.0.0.1:{stack['ACCORD_GATEWAY_PORT']}"
     with Client(gateway, "dev-write-key") as client:
         client.track(event)

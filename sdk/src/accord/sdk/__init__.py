@@ -1,10 +1,10 @@
 """Accord SDK: send typed product events to the Accord gateway.
 
 from accord.sdk import Client
-from accord.sdk.events import PageView
+from accord.sdk.events import Envelope, PageView
 
 with Client("http://127.0.0.1:8080", write_key) as client:
-    client.track(PageView(url="https://example.com/pricing"))
+    client.track(PageView(envelope=Envelope(user_id="u-42"), url="https://example.com/pricing"))
 """
 
 from accord.sdk.client import Client as Client

@@ -52,7 +52,7 @@ class Client:
 
     Example:
         with Client("http://127.0.0.1:8080", write_key) as client:
-            client.track(PageView(url="https://example.com/pricing"))
+            client.track(PageView(envelope=Envelope(user_id="u-42"), url="https://example.com/pricing"))
 
     Thread-safe. After `os.fork()` the child gets a fresh, empty queue and sender (what was
     queued before the fork is sent by the parent) and its own counters.
