@@ -40,11 +40,12 @@ def gold(experiments_file: Path | None, report_path: Path) -> None:
     from accord.gold.build import build_gold
     from accord.gold.report import render_report, write_report
     from accord.gold.results_view import results_table
-    from accord.streaming.inspect.cli import spark_session
+    from accord.streaming.session import build_session
 
     settings = GoldSettings()
     experiments = load_experiments(experiments_file or settings.experiments_file)
-    spark = spark_session(settings, "accord-gold")
+    with console.status("starting Spark …"):
+        spark = build_session(settings, "accord-gold")
     with console.status("recomputing Gold from Silver …"):
         run = build_gold(spark, Lake.from_settings(settings), experiments, settings.watermark_delay)
     rows = [asdict(row) for row in run.results]
