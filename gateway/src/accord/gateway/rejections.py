@@ -77,8 +77,10 @@ class Rejection:
         *,
         subject: str | None = None,
         schema_id: int | None = None,
+        readable_id: str | None = None,
     ) -> Rejection:
-        """The rejection of event `index` for `error`."""
+        """The rejection of event `index` for `error`; `readable_id` is the event id read from
+        `original` as far as it decodes, kept when the error carries none."""
         return cls(
             index=index,
             failure_type=error.failure_type,
@@ -86,7 +88,7 @@ class Rejection:
             message=error.message,
             field=error.field,
             original=original,
-            event_id=error.event_id,
+            event_id=error.event_id or readable_id,
             subject=subject,
             schema_id=schema_id,
         )
