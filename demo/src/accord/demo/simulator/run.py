@@ -85,12 +85,12 @@ def simulate(simulation: Simulation, progress: Progress | None = None) -> Truth:
             no truth file is written, since it could not be trusted.
     """
     _check_gateway(simulation.gateway_url)
-    rejected: set[str] = set()
+    rejected: dict[str, str] = {}
     lock = threading.Lock()
 
     def on_rejected(rejection: RejectedEvent) -> None:
         with lock:
-            rejected.add(rejection.event_id)
+            rejected[rejection.event_id] = rejection.code
 
     now = datetime.now(UTC)
     planner = UserPlanner(
