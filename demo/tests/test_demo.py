@@ -15,6 +15,7 @@ from accord.gold.tables import experiment_results_path
 from accord.runtime.ports import free_port
 from accord.streaming.delta_io import read_table
 from accord.streaming.inspect.ledger import compute_ledger
+from accord.streaming.inspect.tables import LakeReader
 from accord.streaming.lake import Lake
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def test_the_demo_reconciles_with_its_truth_file_and_finds_the_true_lift(
     lake = Lake(root=str(workspace / "lake"), checkpoints=str(workspace / "lake" / "_checkpoints"))
 
     # the servers are stopped: recount the lake independently of the demo's own check
-    total = compute_ledger(spark, lake).total
+    total = compute_ledger(LakeReader(lake)).total
     assert total.silver == truth.sent.unique_valid
     assert total.bronze == total.silver + total.quarantine + total.duplicates_removed
     assert total.unexplained == 0

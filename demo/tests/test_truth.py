@@ -42,7 +42,7 @@ def _write(path: Path) -> None:
         baseline_rate=0.1,
         true_lift=0.2,
         tally=tally,
-        rejected={"m-1"},
+        rejected={"m-1": "undecodable_avro"},
     )
 
 

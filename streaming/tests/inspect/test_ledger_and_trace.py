@@ -17,6 +17,7 @@ from accord.streaming.errors import InspectError
 from accord.streaming.inspect.gateway_stats import GatewayHour, GatewayStatsError, fetch_gateway_stats
 from accord.streaming.inspect.kafka_counts import records_per_hour
 from accord.streaming.inspect.ledger import compute_ledger
+from accord.streaming.inspect.tables import LakeReader
 from accord.streaming.inspect.trace import find_dead_letters, trace_event
 from accord.streaming.lake import Lake
 from accord.streaming.testing import T0, SilverWriter, silver_event
@@ -107,7 +108,7 @@ def pipeline(spark: SparkSession, lake: Lake, write_silver: SilverWriter) -> Lak
 
 def test_the_ledger_reconciles_each_hour_with_the_gateway(spark: SparkSession, pipeline: Lake) -> None:
     gateway = {H1: GatewayHour(accepted=4, duplicates=1, rejected=2), H2: GatewayHour(2, 0, 0)}
-    ledger = compute_ledger(spark, pipeline, gateway=gateway)
+    ledger = compute_ledger(LakeReader(pipeline), gateway=gateway)
 
     first, second = ledger.hours
     assert first.hour == H1
@@ -122,32 +123,34 @@ def test_the_ledger_reconciles_each_hour_with_the_gateway(spark: SparkSession, p
 
 def test_the_ledger_shows_where_counts_disagree(spark: SparkSession, pipeline: Lake) -> None:
     # the gateway acknowledged one more event in H2 than reached Bronze
-    ledger = compute_ledger(spark, pipeline, gateway={H1: GatewayHour(4, 1, 2), H2: GatewayHour(3, 0, 0)})
+    ledger = compute_ledger(
+        LakeReader(pipeline), gateway={H1: GatewayHour(4, 1, 2), H2: GatewayHour(3, 0, 0)}
+    )
     assert [hour.reconciles for hour in ledger.hours] == [True, False]
     assert not ledger.reconciles
 
     # a Bronze record that neither Silver nor Quarantine accounts for
     lost = _bronze(6, "e7", H2 + timedelta(minutes=9))
     spark.createDataFrame([lost], BRONZE_DDL).write.format("delta").mode("append").save(pipeline.bronze)
-    ledger = compute_ledger(spark, pipeline)
+    ledger = compute_ledger(LakeReader(pipeline))
     assert ledger.hours[1].unexplained == 1
     assert not ledger.hours[1].reconciles
     assert ledger.hours[0].reconciles
 
 
 def test_trace_follows_every_copy_of_an_event(spark: SparkSession, pipeline: Lake) -> None:
-    duplicated = trace_event(spark, pipeline, "e2")
+    duplicated = trace_event(LakeReader(pipeline), "e2")
     assert [(r.offset, r.fate) for r in duplicated.records] == [(1, "silver"), (2, "duplicate")]
     assert duplicated.records[1].detail == "duplicate of partition 0 offset 1"
     assert duplicated.silver is not None
     assert duplicated.silver["event_type"] == "page_view"
 
-    quarantined = trace_event(spark, pipeline, "e3")
+    quarantined = trace_event(LakeReader(pipeline), "e3")
     assert quarantined.silver is None
     assert [(r.offset, r.fate) for r in quarantined.records] == [(3, "quarantine")]
     assert quarantined.records[0].detail == "schema_violation: field amount: not a decimal"
 
-    assert not trace_event(spark, pipeline, "never-sent").found
+    assert not trace_event(LakeReader(pipeline), "never-sent").found
 
 
 def test_kafka_counts_records_per_hour_from_the_time_index(kafka_broker: BrokerHandle) -> None:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from confluent_kafka import Consumer, TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accord.demo.errors import CatchUpTimeoutError
-from accord.streaming.delta_io import load_if_exists
-from accord.streaming.lake import Lake
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+from accord.streaming.inspect.tables import LakeReader
 
 
 def kafka_records(bootstrap: str, topic: str, timeout_s: float = 10.0) -> int:
@@ -31,22 +26,19 @@ def kafka_records(bootstrap: str, topic: str, timeout_s: float = 10.0) -> int:
         consumer.close()
 
 
-def _processed(spark: SparkSession, lake: Lake) -> tuple[int, int]:
+def _processed(reader: LakeReader) -> tuple[int, int]:
     """(Bronze rows, Bronze rows Silver has processed so far); 0 for a table not written yet."""
-    from pyspark.sql import functions as sf
+    import pyarrow.compute as pc
 
     bronze = silver = 0
-    if (frame := load_if_exists(spark, lake.bronze)) is not None:
-        bronze = frame.count()
-    if (frame := load_if_exists(spark, lake.silver_batches)) is not None:
-        row = frame.agg(sf.sum("input_rows")).first()
-        silver = int(row[0] or 0) if row else 0
+    if (table := reader.table(reader.lake.bronze)) is not None:
+        bronze = table.to_pyarrow_dataset().count_rows()
+    if (batches := reader.read(reader.lake.silver_batches, ["input_rows"])) is not None:
+        silver = int(pc.sum(batches["input_rows"]).as_py() or 0)
     return bronze, silver
 
 
-def wait_for_silver(
-    spark: SparkSession, lake: Lake, expected: int, console: Console, timeout_s: float = 900.0
-) -> None:
+def wait_for_silver(reader: LakeReader, expected: int, console: Console, timeout_s: float = 900.0) -> None:
     """Show Bronze and Silver progress towards `expected` records until both reach it.
 
     Raises:
@@ -58,7 +50,7 @@ def wait_for_silver(
         bronze_task = bars.add_task("bronze", total=expected)
         silver_task = bars.add_task("silver", total=expected)
         while True:
-            bronze, silver = _processed(spark, lake)
+            bronze, silver = _processed(reader)
             bars.update(bronze_task, completed=bronze)
             bars.update(silver_task, completed=silver)
             if bronze >= expected and silver >= bronze:

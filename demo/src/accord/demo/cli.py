@@ -117,6 +117,7 @@ def demo(events: int, users: int | None, seed: int, keep_running: bool, catch_up
     from accord.streaming.delta_io import read_table
     from accord.streaming.inspect.cli import collect_ledger
     from accord.streaming.inspect.ledger_view import ledger_table
+    from accord.streaming.inspect.tables import LakeReader
     from accord.streaming.lake import Lake
     from accord.streaming.session import build_session
 
@@ -153,14 +154,14 @@ def demo(events: int, users: int | None, seed: int, keep_running: bool, catch_up
             )
             truth = load_truth(truth_path)
         with _step("wait for Silver", timings):
+            expected = kafka_records(settings.kafka_bootstrap, settings.events_topic)
+            wait_for_silver(LakeReader.from_settings(settings), expected, console, catch_up_timeout)
+        with _step("build Gold", timings):
             spark = build_session(settings, "accord-demo")
             lake = Lake.from_settings(settings)
-            expected = kafka_records(settings.kafka_bootstrap, settings.events_topic)
-            wait_for_silver(spark, lake, expected, console, catch_up_timeout)
-        with _step("build Gold", timings):
             run = build_gold(spark, lake, experiments, settings.watermark_delay)
         with _step("ledger and checks", timings):
-            ledger = collect_ledger(spark, settings)
+            ledger = collect_ledger(settings)
             console.print(ledger_table(ledger))
             checks = check_against_truth(ledger, read_table(spark, lake.silver), truth)
             check_table = Table(

@@ -25,6 +25,7 @@ from accord.gateway.events import EventClock, ValidEvent, decode_avro_event, enc
 from accord.gateway.metrics import GatewayMetrics
 from accord.gateway.publisher import DeliveryTracker, Headers, Publisher, Record
 from accord.gateway.ratelimit import RateLimiter
+from accord.gateway.readable_id import avro_event_id, json_event_id
 from accord.gateway.rejections import EventInvalidError, Rejection
 from accord.gateway.settings import GatewaySettings
 from accord.wire import headers
@@ -121,8 +122,11 @@ class Gateway:
                 event = decode_avro_event(framed, writer, batch.clock)
             except EventInvalidError as error:
                 subject = writer.claimed_subject(self.settings.events_topic) if writer else None
+                readable = avro_event_id(framed, writer.schema_id, writer.schema) if writer else None
                 batch.rejections.append(
-                    Rejection.from_error(index, error, framed, subject=subject, schema_id=schema_id)
+                    Rejection.from_error(
+                        index, error, framed, subject=subject, schema_id=schema_id, readable_id=readable
+                    )
                 )
                 continue
             self._keep(batch, event)
@@ -162,7 +166,12 @@ class Gateway:
             except EventInvalidError as error:
                 batch.rejections.append(
                     Rejection.from_error(
-                        index, error, orjson.dumps(item), subject=subject, schema_id=schema_id
+                        index,
+                        error,
+                        orjson.dumps(item),
+                        subject=subject,
+                        schema_id=schema_id,
+                        readable_id=json_event_id(item),
                     )
                 )
                 continue

@@ -90,8 +90,10 @@ class Rejection:
         *,
         subject: str | None = None,
         schema_id: int | None = None,
+        readable_id: str | None = None,
     ) -> Rejection:
-        """The rejection of event `index` for `error`."""
+        """The rejection of event `index` for `error`; `readable_id` is the event id read from
+        `original` as far as it decodes, kept when the error carries none."""
         return cls(
             index=index,
             failure_type=error.failure_type,
@@ -99,7 +101,7 @@ class Rejection:
             message=clip(error.message) or "",
             field=clip(error.field),
             original=original,
-            event_id=clip(error.event_id),
+            event_id=clip(error.event_id or readable_id),
             subject=clip(subject),
             schema_id=schema_id,
         )

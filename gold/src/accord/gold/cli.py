@@ -14,7 +14,6 @@ from rich.console import Console
 
 from accord.gold.experiments_config import load_experiments
 from accord.gold.settings import GoldSettings
-from accord.streaming.lake import Lake
 
 # tables are wide: when the output is not a terminal (a log, a pipe), do not squeeze them to 80 columns
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -40,13 +39,21 @@ def gold(experiments_file: Path | None, report_path: Path) -> None:
     from accord.gold.build import build_gold
     from accord.gold.report import render_report, write_report
     from accord.gold.results_view import results_table
-    from accord.streaming.inspect.cli import spark_session
+    from accord.streaming.errors import TableNotFoundError
+    from accord.streaming.inspect.tables import LakeReader
+    from accord.streaming.session import build_session
 
     settings = GoldSettings()
     experiments = load_experiments(experiments_file or settings.experiments_file)
-    spark = spark_session(settings, "accord-gold")
+    reader = LakeReader.from_settings(settings)
+    lake = reader.lake
+    # asked without a JVM: starting Spark only to learn there is no Silver yet takes half a minute
+    if not reader.exists(lake.silver):
+        raise TableNotFoundError(lake.silver)
+    with console.status("starting Spark …"):
+        spark = build_session(settings, "accord-gold")
     with console.status("recomputing Gold from Silver …"):
-        run = build_gold(spark, Lake.from_settings(settings), experiments, settings.watermark_delay)
+        run = build_gold(spark, lake, experiments, settings.watermark_delay)
     rows = [asdict(row) for row in run.results]
     console.print(results_table(rows, {}))
     html = render_report(rows)

@@ -42,7 +42,11 @@ def with_coordinates(bronze: DataFrame) -> DataFrame:
     from pyspark.sql import functions as sf
 
     return bronze.select(
-        *RAW_COLUMNS[:5],
+        *RAW_COLUMNS[:3],
+        # a record produced straight to Kafka (no gateway, so no receipt header) was received when
+        # the broker stamped it
+        sf.coalesce(sf.col("received_at"), sf.col("kafka_timestamp")).alias("received_at"),
+        "kafka_timestamp",
         header_epoch_millis(SENT_AT_HEADER).alias("sent_at"),
         sf.col("topic").alias("kafka_topic"),
         sf.col("partition").alias("kafka_partition"),

@@ -6,6 +6,7 @@ simulator only uses as any application would.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -16,8 +17,10 @@ from rich.table import Table
 from accord.demo.simulator.run import Simulation, simulate
 from accord.demo.simulator.traffic import FaultRates
 from accord.gold.experiments_config import load_experiments
+from accord.gold.settings import GoldSettings
 from accord.runtime.addresses import gateway_url
 from accord.sdk.errors import AccordSdkError
+from accord.wire.error_codes import ErrorCode
 
 
 @click.command("simulate")
@@ -40,7 +43,7 @@ from accord.sdk.errors import AccordSdkError
     "--experiments",
     "experiments_file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="JSON list of experiments (the file the Gold layer reads)",
+    help="JSON list of experiments; default: the file the Gold layer reads [ACCORD_EXPERIMENTS_FILE]",
 )
 @click.option("--baseline-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--lift", "true_lift", type=float, default=0.2, show_default=True, help="true relative lift")
@@ -75,8 +78,14 @@ def simulate_command(
     rate: float,
     truth_path: Path,
 ) -> None:
-    """Send realistic product traffic through the SDK, with faults, and write a truth file."""
+    """Send realistic product traffic through the SDK, with faults, and write a truth file.
+
+    Exits 1 when the gateway accepted none of the valid events.
+    """
     console = Console()
+    # the table counts every rejection by its code: a warning line per refused event would only
+    # bury the progress bar (a refused batch is still logged as an error)
+    logging.getLogger("accord.sdk.sender").setLevel(logging.ERROR)
     try:
         simulation = Simulation(
             gateway_url=gateway_url,
@@ -84,7 +93,7 @@ def simulate_command(
             truth_path=truth_path,
             users=users,
             seed=seed,
-            experiments=load_experiments(experiments_file) if experiments_file else [],
+            experiments=load_experiments(experiments_file or GoldSettings().experiments_file),
             baseline_rate=baseline_rate,
             true_lift=true_lift,
             faults=FaultRates(
@@ -112,6 +121,7 @@ def simulate_command(
     for name, count in {
         **truth.sent.model_dump(),
         **{f"type {k}": v for k, v in truth.by_type.items()},
+        **{f"rejected {code}": n for code, n in truth.rejected.items()},
     }.items():
         table.add_row(name, str(count))
     console.print(table)
@@ -124,3 +134,14 @@ def simulate_command(
             share = f"{converted / exposed:.3f}" if exposed else "-"
             result.add_row(variant, str(exposed), str(converted), share)
         console.print(result)
+    if truth.sent.unique_valid == 0:
+        raise click.ClickException(_nothing_accepted(truth.rejected, gateway_url))
+
+
+def _nothing_accepted(rejected: dict[str, int], gateway_url: str) -> str:
+    """Why a simulation counts for nothing, and what to do when the schemas are the cause."""
+    codes = ", ".join(f"{code} {n}" for code, n in rejected.items()) or "no answer"
+    message = f"the gateway at {gateway_url} accepted none of the valid events (rejected: {codes})"
+    if ErrorCode.SCHEMA_NOT_REGISTERED in rejected:
+        message += "; register the contracts first: `accord schemas register`"
+    return message

@@ -85,14 +85,17 @@ def simulate(simulation: Simulation, progress: Progress | None = None) -> Truth:
             no truth file is written, since it could not be trusted.
     """
     _check_gateway(simulation.gateway_url)
-    rejected: set[str] = set()
+    rejected: dict[str, str] = {}
     unanswered: set[str] = set()
     lock = threading.Lock()
 
     def on_rejected(rejection: RejectedEvent) -> None:
         with lock:
             # given up after retries: the gateway may have taken it, so it is no refusal
-            (unanswered if rejection.code == RETRIES_EXHAUSTED else rejected).add(rejection.event_id)
+            if rejection.code == RETRIES_EXHAUSTED:
+                unanswered.add(rejection.event_id)
+            else:
+                rejected[rejection.event_id] = rejection.code
 
     now = datetime.now(UTC)
     planner = UserPlanner(

@@ -5,11 +5,12 @@ to compare the lake against. `Truth` is its one model: the simulator writes it, 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.demo.errors import TruthFileError
 from accord.demo.simulator.traffic import EVENT_KINDS, ConversionFact, ExposureFact
@@ -47,6 +48,9 @@ class Truth(BaseModel):
     gateway_url: str
     sent: SentCounts
     by_type: dict[str, int]
+    rejected: dict[str, int] = Field(
+        default_factory=dict, description="events the gateway refused, by its error code"
+    )
     experiments: list[ExperimentTruth]
     event_ids_file: Path
     malformed_event_ids_file: Path
@@ -135,9 +139,12 @@ def write_truth(
     baseline_rate: float,
     true_lift: float,
     tally: Tally,
-    rejected: set[str],
+    rejected: Mapping[str, str],
 ) -> Truth:
-    """Write the truth file and its id files next to it; returns the truth document."""
+    """Write the truth file and its id files next to it; returns the truth document.
+
+    `rejected` maps the id of each event the gateway refused to its error code.
+    """
     accepted = {i for i in tally.valid_ids if i not in rejected}
     malformed = [i for i in tally.malformed_ids if i in rejected]
     late = [i for i in tally.late_ids if i in accepted]
@@ -178,6 +185,7 @@ def write_truth(
             malformed=len(malformed),
         ),
         by_type={kind: by_type.get(kind, 0) for kind in EVENT_KINDS},
+        rejected=dict(Counter(rejected.values()).most_common()),
         experiments=results,
         event_ids_file=id_files["event_ids_file"][0].resolve(),
         malformed_event_ids_file=id_files["malformed_event_ids_file"][0].resolve(),

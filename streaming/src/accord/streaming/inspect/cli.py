@@ -1,44 +1,38 @@
 """`accord ledger` and `accord trace EVENT_ID`.
 
-Spark is imported only when a command runs, so `accord --help` stays fast.
+Both read the lake in this process with delta-rs (no JVM); pyarrow is imported only when a
+command runs, so `accord --help` stays fast.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
-from accord.streaming.errors import InspectError
+from accord.streaming.errors import InspectError, TableNotFoundError
 from accord.streaming.inspect.ledger import Ledger
-from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
 
 # tables are wide: when the output is not a terminal (a log, a pipe), do not squeeze them to 80 columns
 console = Console(width=None if sys.stdout.isatty() else 200)
 
 
-def collect_ledger(
-    spark: SparkSession, settings: StreamingSettings, *, gateway: bool = True, kafka: bool = True
-) -> Ledger:
+def collect_ledger(settings: StreamingSettings, *, gateway: bool = True, kafka: bool = True) -> Ledger:
     """The lake's ledger, with the gateway's and Kafka's counts when asked (and reachable)."""
     from accord.streaming.inspect.gateway_stats import fetch_gateway_stats
     from accord.streaming.inspect.kafka_counts import records_per_hour
     from accord.streaming.inspect.ledger import compute_ledger
+    from accord.streaming.inspect.tables import LakeReader
 
-    lake = Lake.from_settings(settings)
     gateway_hours = None
     if gateway:
         try:
             gateway_hours = fetch_gateway_stats(settings.gateway_url, settings.write_key.get_secret_value())
         except InspectError as exc:
             console.print(f"[yellow]without the gateway's counts:[/] {exc}")
-    ledger = compute_ledger(spark, lake, gateway=gateway_hours)
+    ledger = compute_ledger(LakeReader.from_settings(settings), gateway=gateway_hours)
     if kafka:
         hours = [hour.hour for hour in ledger.hours if hour.hour is not None]
         try:
@@ -52,14 +46,6 @@ def collect_ledger(
     return ledger
 
 
-def spark_session(settings: StreamingSettings, name: str) -> SparkSession:
-    """A Spark session for a command, with a spinner while the JVM starts."""
-    from accord.streaming.session import build_session
-
-    with console.status("starting Spark …"):
-        return build_session(settings, name)
-
-
 @click.command()
 @click.option("--no-gateway", is_flag=True, help="do not ask the gateway for its counts")
 @click.option("--no-kafka", is_flag=True, help="do not ask Kafka for its counts")
@@ -68,32 +54,41 @@ def ledger(no_gateway: bool, no_kafka: bool) -> None:
     from accord.streaming.inspect.ledger_view import ledger_table
 
     settings = StreamingSettings()
-    spark = spark_session(settings, "accord-ledger")
     with console.status("counting every stage …"):
-        result = collect_ledger(spark, settings, gateway=not no_gateway, kafka=not no_kafka)
+        result = collect_ledger(settings, gateway=not no_gateway, kafka=not no_kafka)
     console.print(ledger_table(result))
     if not result.reconciles:
         console.print("[red]the ledger does not reconcile[/]: see the hours marked NO")
         sys.exit(1)
-    console.print("[green]the ledger reconciles[/]: accepted = Bronze = Silver + Quarantine + duplicates")
+    console.print(
+        "[green]the ledger reconciles[/]: accepted = Bronze - direct, "
+        "Bronze = Silver + Quarantine + duplicates"
+    )
 
 
 @click.command()
 @click.argument("event_id")
 def trace(event_id: str) -> None:
     """Where one event is: Kafka partition and offset, Bronze, Silver or Quarantine with the reason."""
-    from accord.streaming.inspect.trace import find_dead_letters, trace_event
+    from accord.streaming.inspect.tables import LakeReader
+    from accord.streaming.inspect.trace import Trace, find_dead_letters, trace_event
 
     settings = StreamingSettings()
-    spark = spark_session(settings, "accord-trace")
+    no_lake: TableNotFoundError | None = None
     with console.status(f"looking for {event_id} …"):
-        found = trace_event(spark, Lake.from_settings(settings), event_id)
+        try:
+            found = trace_event(LakeReader.from_settings(settings), event_id)
+        except TableNotFoundError as missing:
+            # an event the gateway refused never reaches the lake: look for it in the dead letters
+            found, no_lake = Trace(event_id), missing
         try:
             found.dead_letters = find_dead_letters(
                 settings.kafka_bootstrap, settings.deadletter_topic, event_id
             )
         except InspectError as exc:
             console.print(f"[yellow]dead letters not searched:[/] {exc}")
+    if no_lake is not None and not found.dead_letters:
+        raise no_lake
     for record in found.records:
         console.print(
             f"kafka {settings.events_topic} partition {record.partition} offset {record.offset} "
@@ -107,7 +102,7 @@ def trace(event_id: str) -> None:
     for letter in found.dead_letters:
         reasons = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in letter.errors)
         console.print(
-            f"rejected by the gateway ({letter.failure_type}): {reasons} "
+            f"rejected at the gateway: {letter.code} ({letter.failure_type}): {reasons} "
             f"[dim]{settings.deadletter_topic} partition {letter.partition} offset {letter.offset}[/]"
         )
     if not found.found:

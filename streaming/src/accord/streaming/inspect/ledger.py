@@ -3,9 +3,15 @@
 Each Bronze record is classified by its Kafka coordinates: the Silver row written from it, a
 Quarantine row, or a duplicate (its `accord.event_id` header names an event Silver kept from
 another record). A record that is none of these is *unexplained*, which the ledger reports
-instead of assuming it away. An hour reconciles when
+instead of assuming it away. A record without the gateway's
+receipt header was produced *directly* to Kafka (say by a Confluent serializer): its hour is
+its Kafka timestamp's, and the gateway never counted it. An hour reconciles when
 
-    accepted (gateway) = Bronze = Silver + Quarantine + duplicates removed, unexplained = 0.
+    accepted (gateway) = Bronze - direct, Bronze = Silver + Quarantine + duplicates removed,
+    unexplained = 0.
+
+The tables are read with delta-rs (`accord.streaming.inspect.tables`), only the columns the
+counts need, and counted with pyarrow: no JVM starts.
 """
 
 from __future__ import annotations
@@ -16,14 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from accord.streaming.delta_io import load_if_exists, read_table
-from accord.streaming.framing import header_text
 from accord.streaming.inspect.gateway_stats import GatewayHour
-from accord.streaming.lake import Lake
+from accord.streaming.inspect.tables import LakeReader, header_values
 from accord.wire.headers import EVENT_ID as EVENT_ID_HEADER
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    import pyarrow as pa
 
 
 @dataclass
@@ -36,6 +40,7 @@ class LedgerHour:
     quarantined: dict[str, int] = field(default_factory=dict)
     duplicates_removed: int = 0
     unexplained: int = 0
+    direct: int = 0
     late: int = 0
     accepted: int | None = None
     gateway_duplicates: int | None = None
@@ -49,9 +54,10 @@ class LedgerHour:
 
     @property
     def reconciles(self) -> bool:
-        """accepted = Bronze = Silver + Quarantine + duplicates removed, nothing unexplained."""
+        """accepted = Bronze - direct, Bronze = Silver + Quarantine + duplicates removed, nothing
+        unexplained."""
         stages_agree = self.bronze == self.silver + self.quarantine + self.duplicates_removed
-        gateway_agrees = self.accepted is None or self.accepted == self.bronze
+        gateway_agrees = self.accepted is None or self.accepted == self.bronze - self.direct
         return stages_agree and gateway_agrees and self.unexplained == 0
 
 
@@ -71,6 +77,7 @@ class Ledger:
             total.silver += hour.silver
             total.duplicates_removed += hour.duplicates_removed
             total.unexplained += hour.unexplained
+            total.direct += hour.direct
             total.late += hour.late
             for reason, n in hour.quarantined.items():
                 quarantined[reason] += n
@@ -87,54 +94,68 @@ class Ledger:
         return all(hour.reconciles for hour in self.hours)
 
 
-def _hour(column: str) -> str:
-    return f"date_trunc('HOUR', {column})"
+def hour_of(times: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The UTC hour each timestamp falls in, naive (as the gateway's hours are)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.floor_temporal(times, unit="hour").cast(pa.timestamp("us"))
 
 
-def _classified_bronze(bronze: DataFrame, silver: DataFrame, quarantine: DataFrame | None) -> DataFrame:
-    """Bronze records with their hour and what became of them: silver, quarantine, duplicate or none."""
-    from pyspark.sql import functions as sf
+def _marked(rows: pa.Table, coordinates: tuple[str, str, str], flag: str) -> pa.Table:
+    """The distinct Kafka coordinates of `rows`, named as Bronze names them, with `flag` true."""
+    import pyarrow as pa
 
-    records = bronze.select(
-        sf.col("topic"),
-        sf.col("partition"),
-        sf.col("offset"),
-        sf.expr(_hour("received_at")).alias("hour"),
-        header_text(EVENT_ID_HEADER).alias("event_id"),
+    names = ["topic", "partition", "offset"]
+    distinct = rows.select(list(coordinates)).rename_columns(names).group_by(names).aggregate([])
+    return distinct.append_column(flag, pa.repeat(True, distinct.num_rows))
+
+
+def _classified_bronze(bronze: pa.Table, silver: pa.Table, quarantine: pa.Table | None) -> pa.Table:
+    """Per Bronze record: its hour, whether it came directly, and what became of it (its fate)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    coordinates = ("kafka_topic", "kafka_partition", "kafka_offset")
+    received = pc.coalesce(bronze["received_at"], bronze["kafka_timestamp"])
+    records = pa.table(
+        {
+            "row": pa.array(range(bronze.num_rows), pa.int64()),
+            "topic": bronze["topic"],
+            "partition": bronze["partition"],
+            "offset": bronze["offset"],
+            "hour": hour_of(received),
+            "direct": pc.is_null(bronze["received_at"]),
+        }
     )
-    in_silver = silver.select(
-        sf.col("kafka_topic").alias("topic"),
-        sf.col("kafka_partition").alias("partition"),
-        sf.col("kafka_offset").alias("offset"),
-        sf.lit(True).alias("in_silver"),
-    ).dropDuplicates(["topic", "partition", "offset"])
-    classified = records.join(in_silver, ["topic", "partition", "offset"], "left")
+    ids = header_values(bronze["headers"], EVENT_ID_HEADER).rename_columns({"value": "event_id"})
+    records = records.join(ids, "row", join_type="left outer")
+    records = records.join(_marked(silver, coordinates, "in_silver"), ["topic", "partition", "offset"])
     if quarantine is not None:
-        in_quarantine = quarantine.select(
-            sf.col("kafka_topic").alias("topic"),
-            sf.col("kafka_partition").alias("partition"),
-            sf.col("kafka_offset").alias("offset"),
-            sf.lit(True).alias("in_quarantine"),
-        ).dropDuplicates(["topic", "partition", "offset"])
-        classified = classified.join(in_quarantine, ["topic", "partition", "offset"], "left")
-    else:
-        classified = classified.withColumn("in_quarantine", sf.lit(None).cast("boolean"))
-    kept_ids = silver.select("event_id", sf.lit(True).alias("id_kept")).dropDuplicates(["event_id"])
-    classified = classified.join(kept_ids, "event_id", "left")
-    return classified.select(
-        "hour",
-        sf.when(sf.col("in_silver") & sf.col("in_quarantine"), "both")
-        .when(sf.col("in_silver"), "silver")
-        .when(sf.col("in_quarantine"), "quarantine")
-        .when(sf.col("id_kept"), "duplicate")
-        .otherwise("unexplained")
-        .alias("fate"),
+        marked = _marked(quarantine, coordinates, "in_quarantine")
+        records = records.join(marked, ["topic", "partition", "offset"])
+    kept = silver.select(["event_id"]).group_by("event_id").aggregate([])
+    kept = pa.table(
+        {"event_id": kept["event_id"].cast(pa.binary()), "id_kept": pa.repeat(True, kept.num_rows)}
     )
+    records = records.join(kept, "event_id")
+
+    def flag(name: str) -> pa.ChunkedArray:
+        if name not in records.column_names:
+            return pa.chunked_array([pa.repeat(False, records.num_rows)])
+        return pc.fill_null(records[name], False)
+
+    in_silver, in_quarantine = flag("in_silver"), flag("in_quarantine")
+    conditions = pc.make_struct(
+        pc.and_(in_silver, in_quarantine), in_silver, in_quarantine, flag("id_kept"),
+        field_names=["both", "silver", "quarantine", "duplicate"],
+    )  # fmt: skip
+    fate = pc.case_when(conditions, "both", "silver", "quarantine", "duplicate", "unexplained")
+    return pa.table({"hour": records["hour"], "direct": records["direct"], "fate": fate})
 
 
 def compute_ledger(
-    spark: SparkSession,
-    lake: Lake,
+    reader: LakeReader,
     gateway: Mapping[datetime, GatewayHour] | None = None,
     kafka: Mapping[datetime, int] | None = None,
 ) -> Ledger:
@@ -143,35 +164,53 @@ def compute_ledger(
     Raises:
         TableNotFoundError: Bronze or Silver does not exist yet.
     """
-    from pyspark.sql import functions as sf
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    bronze = read_table(spark, lake.bronze)
-    silver = read_table(spark, lake.silver)
-    quarantine = load_if_exists(spark, lake.quarantine)
+    lake = reader.lake
+    bronze = reader.require(
+        lake.bronze, ["topic", "partition", "offset", "received_at", "kafka_timestamp", "headers"]
+    )
+    silver = reader.require(
+        lake.silver, ["event_id", "received_at", "is_late", "kafka_topic", "kafka_partition", "kafka_offset"]
+    )
+    quarantine = reader.read(
+        lake.quarantine, ["reason", "received_at", "kafka_topic", "kafka_partition", "kafka_offset"]
+    )
 
     hours: dict[datetime | None, LedgerHour] = {}
 
     def at(hour: datetime | None) -> LedgerHour:
         return hours.setdefault(hour, LedgerHour(hour=hour))
 
-    for row in _classified_bronze(bronze, silver, quarantine).groupBy("hour", "fate").count().collect():
-        entry = at(row["hour"])
-        entry.bronze += row["count"]
+    classified = _classified_bronze(bronze, silver, quarantine)
+    fates = classified.group_by(["hour", "direct", "fate"]).aggregate([([], "count_all")])
+    for row in fates.to_pylist():
+        entry, count = at(row["hour"]), row["count_all"]
+        entry.bronze += count
+        if row["direct"]:
+            entry.direct += count
         if row["fate"] == "duplicate":
-            entry.duplicates_removed += row["count"]
+            entry.duplicates_removed += count
         elif row["fate"] in ("unexplained", "both"):
-            entry.unexplained += row["count"]
+            entry.unexplained += count
     # Silver and Quarantine are counted directly, so a record written twice shows as a mismatch
-    silver_hours = silver.groupBy(sf.expr(_hour("received_at")).alias("hour")).agg(
-        sf.count("*").alias("rows"), sf.sum(sf.col("is_late").cast("long")).alias("late")
+    per_hour = (
+        pa.table({"hour": hour_of(silver["received_at"]), "late": pc.cast(silver["is_late"], pa.int64())})
+        .group_by("hour")
+        .aggregate([([], "count_all"), ("late", "sum")])
     )
-    for row in silver_hours.collect():
+    for row in per_hour.to_pylist():
         entry = at(row["hour"])
-        entry.silver, entry.late = row["rows"], row["late"] or 0
+        entry.silver, entry.late = row["count_all"], row["late_sum"] or 0
     if quarantine is not None:
-        per_reason = quarantine.groupBy(sf.expr(_hour("received_at")).alias("hour"), "reason").count()
-        for row in per_reason.collect():
-            at(row["hour"]).quarantined[row["reason"]] = row["count"]
+        per_reason = (
+            pa.table({"hour": hour_of(quarantine["received_at"]), "reason": quarantine["reason"]})
+            .group_by(["hour", "reason"])
+            .aggregate([([], "count_all")])
+        )
+        for row in per_reason.to_pylist():
+            at(row["hour"]).quarantined[row["reason"]] = row["count_all"]
     for hour, counts in (gateway or {}).items():
         entry = at(hour)
         entry.accepted, entry.gateway_duplicates, entry.rejected = (

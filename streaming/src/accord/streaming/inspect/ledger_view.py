@@ -20,6 +20,7 @@ def _ledger_cells(hour: LedgerHour, label: str) -> list[str]:
         _n(hour.rejected),
         _n(hour.kafka),
         _n(hour.bronze),
+        _n(hour.direct),
         _n(hour.silver),
         f"{hour.quarantine:,}" + (f" ({reasons})" if reasons else ""),
         _n(hour.duplicates_removed),
@@ -30,10 +31,13 @@ def _ledger_cells(hour: LedgerHour, label: str) -> list[str]:
 
 
 def ledger_table(ledger: Ledger) -> Table:
-    """One row per hour of receipt and a total row; the last column says whether it reconciles."""
+    """One row per hour of receipt and a total row; the last column says whether it reconciles.
+
+    `direct` counts the Bronze records produced straight to Kafka, which the gateway never saw.
+    """
     table = Table(title="ledger: events per stage and hour of receipt (UTC)")
     columns = (
-        "hour", "accepted", "gateway dups", "rejected", "kafka", "bronze", "silver",
+        "hour", "accepted", "gateway dups", "rejected", "kafka", "bronze", "direct", "silver",
         "quarantine", "dups removed", "late", "unexplained", "reconciles",
     )  # fmt: skip
     for column in columns:

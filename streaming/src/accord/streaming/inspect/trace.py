@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from accord.streaming.delta_io import load_if_exists, read_table
 from accord.streaming.errors import InspectError
-from accord.streaming.framing import header_text
-from accord.streaming.lake import Lake
+from accord.streaming.inspect.tables import LakeReader, header_values
 from accord.wire.headers import EVENT_ID as EVENT_ID_HEADER
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,11 @@ class DeadLetter:
     offset: int
     failure_type: str
     errors: list[dict[str, Any]]
+
+    @property
+    def code(self) -> str:
+        """The gateway's error code for the rejection (the first error's rule)."""
+        return str(self.errors[0].get("rule")) if self.errors else self.failure_type
 
 
 @dataclass
@@ -66,53 +69,57 @@ _SILVER_FIELDS = (
 )
 
 
-def _bronze_records(spark: SparkSession, lake: Lake, event_id: str) -> list[dict[str, Any]]:
-    from pyspark.sql import functions as sf
+def _naive_rows(rows: pa.Table) -> list[dict[str, Any]]:
+    """The rows as dicts, timestamps as naive UTC datetimes (as the lake's other readers show them)."""
+    import pyarrow as pa
 
-    bronze = read_table(spark, lake.bronze)
-    rows = (
-        bronze.where(header_text(EVENT_ID_HEADER) == sf.lit(event_id))
-        .select("topic", "partition", "offset", "received_at")
-        .orderBy("partition", "offset")
-        .collect()
+    naive = [
+        pa.field(f.name, pa.timestamp(f.type.unit)) if pa.types.is_timestamp(f.type) else f
+        for f in rows.schema
+    ]
+    listed: list[dict[str, Any]] = rows.cast(pa.schema(naive)).to_pylist()
+    return listed
+
+
+def _bronze_records(reader: LakeReader, event_id: str) -> list[dict[str, Any]]:
+    """The Bronze records whose `accord.event_id` header is `event_id`, by partition and offset."""
+    import pyarrow.compute as pc
+
+    bronze = reader.require(
+        reader.lake.bronze, ["partition", "offset", "received_at", "kafka_timestamp", "headers"]
     )
-    return [row.asDict() for row in rows]
+    ids = header_values(bronze["headers"], EVENT_ID_HEADER)
+    rows = pc.filter(ids["row"], pc.equal(ids["value"], event_id.encode()))
+    records = bronze.select(["partition", "offset", "received_at", "kafka_timestamp"]).take(rows)
+    received = pc.coalesce(records["received_at"], records["kafka_timestamp"])
+    records = records.select(["partition", "offset"]).append_column("received_at", received)
+    return _naive_rows(records.sort_by([("partition", "ascending"), ("offset", "ascending")]))
 
 
-def trace_event(spark: SparkSession, lake: Lake, event_id: str) -> Trace:
+def trace_event(reader: LakeReader, event_id: str) -> Trace:
     """Find `event_id` in Bronze (by its header), Silver and Quarantine.
+
+    Silver and Quarantine are read with a filter on `event_id`, which delta-rs and Parquet
+    statistics use to skip files and row groups; Bronze keeps the id in a header, so only its
+    coordinates and headers are read.
 
     Raises:
         TableNotFoundError: Bronze or Silver does not exist yet.
     """
-    from pyspark.sql import functions as sf
+    import pyarrow.dataset as ds
 
+    lake = reader.lake
     trace = Trace(event_id=event_id)
-    silver_rows = (
-        read_table(spark, lake.silver)
-        .where(sf.col("event_id") == event_id)
-        .select(
-            "event_type",
-            "event_time",
-            "received_at",
-            "is_late",
-            "kafka_partition",
-            "kafka_offset",
-            "event_date",
-        )
-        .collect()
-    )
-    trace.silver = silver_rows[0].asDict() if silver_rows else None
+    is_event = ds.field("event_id") == event_id
+    silver_rows = _naive_rows(reader.require(lake.silver, _SILVER_FIELDS, is_event))
+    trace.silver = silver_rows[0] if silver_rows else None
     kept = (trace.silver["kafka_partition"], trace.silver["kafka_offset"]) if trace.silver else None
     quarantined: dict[tuple[int, int], tuple[str, str]] = {}
-    if (quarantine := load_if_exists(spark, lake.quarantine)) is not None:
-        for row in (
-            quarantine.where(sf.col("event_id") == event_id)
-            .select("kafka_partition", "kafka_offset", "reason", "detail")
-            .collect()
-        ):
+    columns = ["kafka_partition", "kafka_offset", "reason", "detail"]
+    if (quarantine := reader.read(lake.quarantine, columns, is_event)) is not None:
+        for row in quarantine.to_pylist():
             quarantined[row["kafka_partition"], row["kafka_offset"]] = (row["reason"], row["detail"] or "")
-    for record in _bronze_records(spark, lake, event_id):
+    for record in _bronze_records(reader, event_id):
         coordinates = (record["partition"], record["offset"])
         if coordinates == kept:
             fate, detail = (
