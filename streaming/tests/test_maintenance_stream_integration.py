@@ -88,7 +88,8 @@ def test_maintenance_beside_the_running_stream_fails_no_batch_and_loses_or_dupli
         assert by_hand.returncode == 0, output
         assert "silver" in output
 
-        pipeline.wait_for("silver", "true", len(sent))
+        # on a loaded machine a batch can take a minute: give Silver time to catch up
+        pipeline.wait_for("silver", "true", len(sent), timeout_s=900)
         _wait_until(lambda: _compacted(maintenance, "silver"), timeout_s=600)
         assert all(query.isActive for query in queries), "no query stopped on a failed batch"
     finally:
