@@ -15,6 +15,7 @@ from types import FrameType
 from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import start_bronze
 from accord.streaming.errors import StreamFailedError
+from accord.streaming.maintenance_schedule import start_maintenance
 from accord.streaming.progress import ProgressFile, make_listener
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
@@ -39,6 +40,7 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
     if "silver" in queries:
         catalog = BatchSchemaResolver(RegistrySchemas(settings.registry_url), settings.events_topic)
         started.append(start_silver(spark, settings, catalog, available_now=once, progress=progress))
+    maintenance = start_maintenance(spark, settings, enabled=not once)
     progress.update("app", {"queries": list(queries), "ready": True})
     stop = threading.Event()
 
@@ -56,6 +58,8 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
             if failure is not None:
                 raise StreamFailedError(f"query {query.name} failed: {failure}") from failure
     finally:
+        if maintenance is not None:
+            maintenance.stop()
         for query in started:
             query.stop()
         progress.update("app", {"ready": False})

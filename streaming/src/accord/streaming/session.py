@@ -36,6 +36,10 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
         "spark.ui.showConsoleProgress": "false",
         "spark.databricks.delta.schema.autoMerge.enabled": "true",
         "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+        # table maintenance runs in its own scheduler pool, so a compaction shares the cores
+        # with the stream's batches instead of queueing them behind its tasks
+        "spark.scheduler.mode": "FAIR",
+        "spark.databricks.delta.optimizeWrite.enabled": str(settings.lake_optimized_writes).lower(),
     }
     if with_s3:
         conf.update(_s3a_conf(settings))

@@ -61,6 +61,22 @@ class StreamingSettings(BaseSettings):
         default=DEFAULT_SKEW, description="how far after its reception an event time may be"
     )
 
+    # table maintenance (accord.streaming.maintenance; RUNBOOK, "Table maintenance")
+    lake_optimize_interval_minutes: int = Field(
+        default=15, ge=0, description="the stream compacts its tables this often; 0 disables"
+    )
+    lake_vacuum_interval_minutes: int = Field(
+        default=24 * 60, ge=0, description="the stream vacuums its tables this often; 0 disables"
+    )
+    lake_vacuum_retention_hours: int = Field(
+        default=168, ge=0, description="VACUUM keeps unreferenced files (time travel) this many hours"
+    )
+    lake_compact_min_file_mb: int = Field(default=64, gt=0, description="files below this are compacted")
+    lake_target_file_mb: int = Field(default=256, gt=0, description="size of the files compaction writes")
+    lake_optimized_writes: bool = Field(
+        default=True, description="each write lands one file per table partition (Delta optimized writes)"
+    )
+
     s3_endpoint: str | None = Field(
         default=None, description="S3-compatible endpoint, e.g. http://127.0.0.1:9000"
     )
