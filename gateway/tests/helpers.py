@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +11,6 @@ from typing import Any
 
 import fastavro
 import httpx
-from confluent_kafka import Consumer, TopicPartition
 
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
@@ -95,55 +93,3 @@ def post_json(url: str, key: str, events: list[Any]) -> httpx.Response:
         headers={"Authorization": f"Bearer {key}"},
         timeout=30,
     )
-
-
-@dataclass(frozen=True)
-class KafkaRecord:
-    """A record read back from Kafka."""
-
-    key: bytes | None
-    value: bytes
-    headers: dict[str, str]
-
-
-class TopicReader:
-    """Reads what was produced to a topic after this reader was created (or all of it: `from_start`)."""
-
-    def __init__(self, bootstrap: str, topic: str, *, from_start: bool = False) -> None:
-        self.topic = topic
-        self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"gw-test-{uuid.uuid4()}",
-                "enable.auto.commit": False,
-            }
-        )
-        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        self._start = []
-        for partition in partitions:
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            self._start.append(TopicPartition(topic, partition, low if from_start else high))
-
-    def read(self, expected: int, timeout_s: float = 15.0) -> list[KafkaRecord]:
-        """Everything produced since the reader was created, waiting for at least `expected` records."""
-        self._consumer.assign(self._start)
-        records: list[KafkaRecord] = []
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            message = self._consumer.poll(0.2)
-            if message is None:
-                if len(records) >= expected:
-                    break
-                continue
-            if message.error():
-                continue
-            raw_headers: list[tuple[str, bytes]] = message.headers() or []  # type: ignore[assignment]
-            headers = {name: value.decode() for name, value in raw_headers}
-            records.append(KafkaRecord(message.key(), message.value() or b"", headers))
-        return records
-
-    def __enter__(self) -> TopicReader:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._consumer.close()

@@ -15,9 +15,10 @@ import pytest
 
 from accord.gateway.testing import GatewayHandle
 from accord.registry.testing import RegistryHandle
+from accord.runtime.testing import TopicReader
 from accord.wire.framing import batch_body
 
-from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json, register
+from .helpers import Registered, now_rfc3339, post_avro, post_json, register
 from .schemas import click, order_schema
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,12 @@ import orjson
 import pytest
 
 from accord.gateway.testing import GatewayHandle
+from accord.runtime.testing import TopicReader
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
 from accord.wire.headers import EVENT_ID, KEY_ID, RECEIVED_AT, SENT_AT
 
-from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json
+from .helpers import Registered, now_rfc3339, post_avro, post_json
 from .schemas import click
 
 pytestmark = pytest.mark.integration
