@@ -6,12 +6,12 @@ import io
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import fastavro
 import httpx
 
+from accord.gateway.testing import GatewayHandle, now_rfc3339
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
 
@@ -58,11 +58,6 @@ def register_click(registry_url: str) -> Registered:
     return register(registry_url, click_schema(f"test.gw{uuid.uuid4().hex[:10]}"))
 
 
-def now_rfc3339() -> str:
-    """The current time as the SDK sends it."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def post_avro(
     url: str,
     key: str,
@@ -85,11 +80,11 @@ def post_avro(
     )
 
 
-def post_json(url: str, key: str, events: list[Any]) -> httpx.Response:
-    """POST a JSON batch of `events` (each `{"schema", "payload", ["version"]}`) to the gateway."""
+def post_raw(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Response:
+    """POST `content` as it is to the gateway's `/v1/events`, with the handle's key and `headers`."""
     return httpx.post(
-        f"{url}/v1/events",
-        json={"sent_at": now_rfc3339(), "events": events},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=30,
+        f"{handle.url}/v1/events",
+        content=content,
+        headers={"Authorization": f"Bearer {handle.write_key}", **headers},
+        timeout=60,
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from accord.gateway.testing import GatewayFactory
+from accord.gateway.testing import GatewayFactory, now_rfc3339
 from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle, TopicReader
 from accord.runtime.waiting import wait_until
@@ -18,7 +18,7 @@ from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body
 from accord.wire.headers import EVENT_ID
 
-from .helpers import now_rfc3339, register_click
+from .helpers import register_click
 from .schemas import click
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,10 @@ import time
 import httpx
 import pytest
 
-from accord.gateway.testing import GatewayFactory, GatewayHandle
+from accord.gateway.testing import GatewayFactory, GatewayHandle, post_json
 from accord.registry.testing import RegistryFactory, RegistryHandle
 
-from .helpers import Registered, post_avro, post_json, register, register_click
+from .helpers import Registered, post_avro, register, register_click
 from .schemas import click, click_schema
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -215,18 +215,11 @@ def envelope(
 def post_events(
     gateway_url: str, write_key: str, events: list[dict[str, Any]], sent_at_ms: int
 ) -> dict[str, Any]:
-    """POST a JSON batch (`[{"schema", "payload"}]`) to the gateway; returns its answer's body."""
-    from datetime import UTC, datetime
-
-    import httpx
+    """POST a JSON batch (`[{"schema", "payload"}]`) sent at `sent_at_ms`; returns the answer's body."""
+    from accord.gateway.testing import post_json
 
     sent_at = datetime.fromtimestamp(sent_at_ms / 1000, UTC).isoformat(timespec="milliseconds")
-    answer = httpx.post(
-        f"{gateway_url}/v1/events",
-        json={"sent_at": sent_at, "events": events},
-        headers={"Authorization": f"Bearer {write_key}"},
-        timeout=30,
-    )
+    answer = post_json(gateway_url, write_key, events, sent_at=sent_at)
     assert answer.status_code in (200, 207, 422), answer.text
     body: dict[str, Any] = answer.json()
     return body
