@@ -21,7 +21,8 @@ from accord.wire.headers import EVENT_ID
 from .helpers import register_click
 from .schemas import click
 
-pytestmark = pytest.mark.integration
+# a drill: a private broker is started, stopped and started again while clients send
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @dataclass

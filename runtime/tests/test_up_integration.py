@@ -19,7 +19,8 @@ from accord.sdk import Client
 from accord.sdk.events import PageView
 from accord.wire.headers import EVENT_ID
 
-pytestmark = pytest.mark.integration
+# the module's stack is `accord up` of three servers, allowed 300 s of its own
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 SERVICES = ("--only", "kafka", "--only", "registry", "--only", "gateway")
