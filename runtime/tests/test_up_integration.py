@@ -16,7 +16,7 @@ import pytest
 from accord.runtime.ports import free_port
 from accord.runtime.testing import KafkaRecord, TopicReader
 from accord.sdk import Client
-from accord.sdk.events import PageView
+from accord.sdk.events import Envelope, PageView
 from accord.wire.headers import EVENT_ID
 
 # the module's stack is `accord up` of three servers, allowed 300 s of its own
@@ -71,7 +71,7 @@ def test_up_registers_the_contracts_once(stack: dict[str, str]) -> None:
 
 
 def test_events_sent_right_after_up_reach_kafka(stack: dict[str, str]) -> None:
-    event = PageView(url="https://example.com/pricing")
+    event = PageView(envelope=Envelope(user_id="u-up"), url="https://example.com/pricing")
     gateway = f"http://127.0.0.1:{stack['ACCORD_GATEWAY_PORT']}"
     with Client(gateway, "dev-write-key") as client:
         client.track(event)
