@@ -21,7 +21,8 @@ from accord.streaming.lake import Lake
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark]
+# `accord demo` runs the whole stack and waits for Silver to catch up (its own limit is 840 s)
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.timeout(900)]
 
 
 def _demo_environment(state_dir: Path, cache_dir: Path) -> dict[str, str]:

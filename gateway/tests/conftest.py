@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from accord.registry.testing import RegistryHandle
-from accord.runtime.testing import BrokerHandle
+from accord.runtime.testing import BrokerHandle, TopicReader
 
-from .helpers import Registered, TopicReader, register_click
+from .helpers import Registered, register_click
 
 
 @pytest.fixture(scope="module")

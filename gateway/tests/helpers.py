@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import fastavro
 import httpx
-from confluent_kafka import Consumer, TopicPartition
 
+from accord.gateway.testing import GatewayHandle, now_rfc3339
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
 
@@ -60,11 +58,6 @@ def register_click(registry_url: str) -> Registered:
     return register(registry_url, click_schema(f"test.gw{uuid.uuid4().hex[:10]}"))
 
 
-def now_rfc3339() -> str:
-    """The current time as the SDK sends it."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def post_avro(
     url: str,
     key: str,
@@ -87,63 +80,11 @@ def post_avro(
     )
 
 
-def post_json(url: str, key: str, events: list[Any]) -> httpx.Response:
-    """POST a JSON batch of `events` (each `{"schema", "payload", ["version"]}`) to the gateway."""
+def post_raw(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Response:
+    """POST `content` as it is to the gateway's `/v1/events`, with the handle's key and `headers`."""
     return httpx.post(
-        f"{url}/v1/events",
-        json={"sent_at": now_rfc3339(), "events": events},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=30,
+        f"{handle.url}/v1/events",
+        content=content,
+        headers={"Authorization": f"Bearer {handle.write_key}", **headers},
+        timeout=60,
     )
-
-
-@dataclass(frozen=True)
-class KafkaRecord:
-    """A record read back from Kafka."""
-
-    key: bytes | None
-    value: bytes
-    headers: dict[str, str]
-
-
-class TopicReader:
-    """Reads what was produced to a topic after this reader was created (or all of it: `from_start`)."""
-
-    def __init__(self, bootstrap: str, topic: str, *, from_start: bool = False) -> None:
-        self.topic = topic
-        self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"gw-test-{uuid.uuid4()}",
-                "enable.auto.commit": False,
-            }
-        )
-        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        self._start = []
-        for partition in partitions:
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            self._start.append(TopicPartition(topic, partition, low if from_start else high))
-
-    def read(self, expected: int, timeout_s: float = 15.0) -> list[KafkaRecord]:
-        """Everything produced since the reader was created, waiting for at least `expected` records."""
-        self._consumer.assign(self._start)
-        records: list[KafkaRecord] = []
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            message = self._consumer.poll(0.2)
-            if message is None:
-                if len(records) >= expected:
-                    break
-                continue
-            if message.error():
-                continue
-            raw_headers: list[tuple[str, bytes]] = message.headers() or []  # type: ignore[assignment]
-            headers = {name: value.decode() for name, value in raw_headers}
-            records.append(KafkaRecord(message.key(), message.value() or b"", headers))
-        return records
-
-    def __enter__(self) -> TopicReader:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._consumer.close()

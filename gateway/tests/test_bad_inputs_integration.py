@@ -13,23 +13,15 @@ import httpx
 import orjson
 import pytest
 
-from accord.gateway.testing import GatewayHandle
+from accord.gateway.testing import GatewayHandle, now_rfc3339, post_json
 from accord.registry.testing import RegistryHandle
+from accord.runtime.testing import TopicReader
 from accord.wire.framing import batch_body
 
-from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json, register
+from .helpers import Registered, post_avro, post_raw, register
 from .schemas import click, order_schema
 
 pytestmark = pytest.mark.integration
-
-
-def _post(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Response:
-    return httpx.post(
-        f"{handle.url}/v1/events",
-        content=content,
-        headers={"Authorization": f"Bearer {handle.write_key}", **headers},
-        timeout=60,
-    )
 
 
 def _json_batch(events: list[Any]) -> bytes:
@@ -73,7 +65,7 @@ def test_a_json_event_holding_a_5_mb_string_is_dead_lettered_and_the_valid_ones_
     huge = {"schema": clicks.subject, "payload": huge_payload}
     events = [{"schema": clicks.subject, "payload": record} for record in valid]
 
-    response = _post(
+    response = post_raw(
         gateway_server, _json_batch([*events[:3], huge, *events[3:]]), **{"Content-Type": "application/json"}
     )
 
@@ -132,7 +124,9 @@ def _batch_nesting(clicks: Registered, levels: int) -> bytes:
 def test_a_json_event_nested_too_deep_is_refused_with_400(
     gateway_server: GatewayHandle, clicks: Registered, levels: int
 ) -> None:
-    response = _post(gateway_server, _batch_nesting(clicks, levels), **{"Content-Type": "application/json"})
+    response = post_raw(
+        gateway_server, _batch_nesting(clicks, levels), **{"Content-Type": "application/json"}
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "json_too_deep"
 
@@ -141,7 +135,7 @@ def test_a_json_event_nested_within_the_bound_is_answered_per_event(
     gateway_server: GatewayHandle, clicks: Registered, deadletters: TopicReader
 ) -> None:
     # the label sits 4 levels down (batch, events, event, payload): 4 + 250 levels is within 254
-    response = _post(gateway_server, _batch_nesting(clicks, 250), **{"Content-Type": "application/json"})
+    response = post_raw(gateway_server, _batch_nesting(clicks, 250), **{"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     assert response.json()["rejected"][0]["code"] == "wrong_type"
     assert len(deadletters.read(1)) == 1

@@ -11,12 +11,13 @@ import httpx
 import orjson
 import pytest
 
-from accord.gateway.testing import GatewayHandle
+from accord.gateway.testing import GatewayHandle, now_rfc3339, post_json
+from accord.runtime.testing import TopicReader
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
 from accord.wire.headers import EVENT_ID, KEY_ID, RECEIVED_AT, SENT_AT
 
-from .helpers import Registered, TopicReader, now_rfc3339, post_avro, post_json
+from .helpers import Registered, post_avro, post_raw
 from .schemas import click
 
 pytestmark = pytest.mark.integration
@@ -249,15 +250,6 @@ def test_a_sent_at_outside_the_time_range_is_a_bad_request(
     assert "Accord-Sent-At" in response.json()["error"]["message"]
 
 
-def _raw_post(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Response:
-    return httpx.post(
-        f"{handle.url}/v1/events",
-        content=content,
-        headers={"Authorization": f"Bearer {handle.write_key}", **headers},
-        timeout=30,
-    )
-
-
 @pytest.mark.parametrize(
     ("content", "headers", "status", "code"),
     [
@@ -298,7 +290,7 @@ def _raw_post(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Re
 def test_request_level_problems_get_a_specific_4xx(
     gateway_server: GatewayHandle, content: bytes, headers: dict[str, str], status: int, code: str
 ) -> None:
-    response = _raw_post(gateway_server, content, **headers)
+    response = post_raw(gateway_server, content, **headers)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     assert response.json()["error"]["message"]
@@ -306,7 +298,7 @@ def test_request_level_problems_get_a_specific_4xx(
 
 def test_a_gzip_bomb_is_refused_as_too_large(gateway_server: GatewayHandle) -> None:
     bomb = gzip.compress(b"{" + b" " * 6_000_000 + b"}")
-    response = _raw_post(
+    response = post_raw(
         gateway_server, bomb, **{"Content-Type": "application/json", "Content-Encoding": "gzip"}
     )
     assert response.status_code == 413

@@ -10,17 +10,19 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from accord.gateway.testing import GatewayFactory
+from accord.gateway.testing import GatewayFactory, now_rfc3339
 from accord.registry.testing import RegistryHandle
-from accord.runtime.testing import BrokerHandle
+from accord.runtime.testing import BrokerHandle, TopicReader
+from accord.runtime.waiting import wait_until
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body
 from accord.wire.headers import EVENT_ID
 
-from .helpers import TopicReader, now_rfc3339, register_click
+from .helpers import register_click
 from .schemas import click
 
-pytestmark = pytest.mark.integration
+# a drill: a private broker is started, stopped and started again while clients send
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @dataclass
@@ -48,17 +50,20 @@ class Sender:
                 )
                 ids = [str(r["envelope"]["event_id"]) for r in records]
                 self.answers.append((response.status_code, ids, response.headers.get("Retry-After")))
-                time.sleep(0.05)
+                time.sleep(0.05)  # a steady client, not a flood: the outage must fall between requests
 
     def count(self, status: int) -> int:
         return sum(1 for answer in self.answers if answer[0] == status)
 
     def wait_for(self, status: int, more: int, timeout_s: float = 60) -> None:
         target = self.count(status) + more
-        deadline = time.monotonic() + timeout_s
-        while self.count(status) < target:
-            assert time.monotonic() < deadline, f"no {more} more answers {status}: {self.answers[-3:]}"
-            time.sleep(0.1)
+        wait_until(
+            lambda: self.count(status),
+            until=lambda count: count >= target,
+            timeout_s=timeout_s,
+            interval_s=0.1,
+            describe=f"{more} more answers {status}",
+        )
 
 
 def test_every_acknowledged_event_survives_a_broker_outage(

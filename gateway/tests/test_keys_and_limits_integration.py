@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from accord.gateway.testing import GatewayFactory, TestKey
+from accord.gateway.testing import GatewayFactory, TestKey, now_rfc3339, post_json
 from accord.registry.testing import RegistryHandle
 
-from .helpers import Registered, now_rfc3339, post_avro, post_json, register_click
+from .helpers import Registered, post_avro, register_click
 from .schemas import click
 
 pytestmark = pytest.mark.integration

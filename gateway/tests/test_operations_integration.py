@@ -7,10 +7,10 @@ import time
 import httpx
 import pytest
 
-from accord.gateway.testing import GatewayFactory, GatewayHandle
+from accord.gateway.testing import GatewayFactory, GatewayHandle, post_json
 from accord.registry.testing import RegistryFactory, RegistryHandle
 
-from .helpers import Registered, post_avro, post_json, register, register_click
+from .helpers import Registered, post_avro, register, register_click
 from .schemas import click, click_schema
 
 pytestmark = pytest.mark.integration
@@ -138,7 +138,9 @@ def test_a_registry_outage_costs_only_schemas_not_yet_cached(
         == 200
     )
     registry.stop()
-    time.sleep(1.5)  # the cached latest version of `known` is now stale
+    # letting the cache expire is the point: after latest_ttl_s the cached latest version of
+    # `known` is stale, and no state of the gateway says so
+    time.sleep(1.5)
 
     cached = post_avro(gateway.url, gateway.write_key, [known.framed(click())])
     stale_latest = post_json(gateway.url, gateway.write_key, [{"schema": known.subject, "payload": click()}])

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
@@ -16,7 +16,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from accord.registry.testing import RegistryHandle
-from accord.runtime.testing import BrokerHandle
+from accord.runtime.testing import BrokerHandle, TopicReader
 
 pytestmark = pytest.mark.integration
 
@@ -44,21 +44,6 @@ def topic(kafka_broker: BrokerHandle) -> Iterator[str]:
     admin.delete_topics([name])
 
 
-def consume_one(bootstrap: str, topic: str) -> bytes:
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": uuid.uuid4().hex, "auto.offset.reset": "earliest"}
-    )
-    consumer.subscribe([topic])
-    try:
-        for _ in range(60):
-            message = consumer.poll(0.5)
-            if message is not None and message.error() is None:
-                return message.value() or b""
-    finally:
-        consumer.close()
-    raise AssertionError("no record consumed")
-
-
 def test_serializer_auto_registers_and_deserializer_reads_back_through_kafka(
     client: SchemaRegistryClient, kafka_broker: BrokerHandle, topic: str
 ) -> None:
@@ -72,7 +57,8 @@ def test_serializer_auto_registers_and_deserializer_reads_back_through_kafka(
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
     producer.produce(topic, value=payload)
     producer.flush(10)
-    raw = consume_one(kafka_broker.bootstrap, topic)
+    with TopicReader(kafka_broker.bootstrap, topic, from_start=True) as reader:
+        raw = reader.read(1, timeout_s=30)[0].value
     fresh_client = SchemaRegistryClient({"url": client._rest_client.base_urls[0]})
     decoded = AvroDeserializer(fresh_client)(raw, context)
     assert decoded == {"order_id": "o-1", "amount": 12.5}

@@ -17,6 +17,7 @@ from accord.registry.kafka_log import ensure_schemas_topic
 from accord.registry.testing import RegistryFactory, RegistryHandle
 from accord.runtime.errors import ServiceStartError
 from accord.runtime.testing import BrokerHandle
+from accord.runtime.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -120,21 +121,24 @@ def test_writer_and_follower_on_one_topic_agree(registry_factory: RegistryFactor
         assert via_follower.status_code == 200, via_follower.text
         # the writer answered only after reading its record back; the follower catches up on its own
         assert api.get(f"{writer.url}/subjects/b/versions/1").json()["id"] == via_follower.json()["id"]
-        deadline = time.monotonic() + 10
-        while (
-            api.get(f"{follower.url}/subjects/a/versions").status_code != 200 and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+        wait_until(
+            lambda: api.get(f"{follower.url}/subjects/a/versions").status_code,
+            until=lambda status: status == 200,
+            timeout_s=10,
+            interval_s=0.1,
+            describe="the follower to hold subject a",
+        )
         assert api.get(f"{follower.url}/schemas/ids/{via_writer['id']}").status_code == 200
         refused = api.post(
             f"{follower.url}/subjects/a/versions", json={"schema": record("A", "x"), "schemaType": "X"}
         )
         assert refused.json()["error_code"] == 42201
     populate(writer.url)
-    deadline = time.monotonic() + 10
-    while snapshot(follower.url) != snapshot(writer.url) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert snapshot(follower.url) == snapshot(writer.url)
+    wait_until(
+        lambda: snapshot(follower.url) == snapshot(writer.url),
+        timeout_s=10,
+        describe="the follower to see what the writer holds",
+    )
 
 
 def test_concurrent_registrations_of_one_new_schema_get_one_id(

@@ -8,7 +8,6 @@ registering, and become ready again after a restart on the same topic.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,6 +23,7 @@ from accord.registry.settings import RegistrySettings
 from accord.registry.store import SchemaStore
 from accord.registry.testing import RegistryFactory
 from accord.runtime.testing import BrokerHandle
+from accord.runtime.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -129,9 +129,12 @@ def test_a_dead_reader_fails_health_and_every_request(kafka_broker: BrokerHandle
         with TestClient(app) as http:
             assert http.get("/_health").status_code == 200
             produce(kafka_broker.bootstrap, topic, [good_record("any", 1)])
-            deadline = time.monotonic() + 30
-            while schemas_log.progress().failure is None and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(
+                lambda: schemas_log.progress().failure,
+                timeout_s=30,
+                interval_s=0.05,
+                describe="the reader to record its failure",
+            )
             health = http.get("/_health")
             assert health.status_code == 503
             assert health.json()["ready"] is False

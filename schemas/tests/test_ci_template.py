@@ -16,7 +16,8 @@ import psutil
 import pytest
 import yaml
 
-pytestmark = pytest.mark.unit
+# runs the real `accord` commands as subprocesses (tens of seconds): not part of the fast subset
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "templates" / "ci"

@@ -11,6 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from accord.runtime.waiting import wait_until
 from accord.sdk import (
     Client,
     ClientClosedError,
@@ -110,9 +111,7 @@ def test_batches_are_cut_by_bytes(gateway: FakeGateway) -> None:
 def test_a_lone_event_leaves_after_the_linger_time_without_a_flush(gateway: FakeGateway) -> None:
     client = Client(URL, "key", fast(linger_s=0.05), http_transport=gateway.transport)
     client.track(page(1))
-    deadline = time.monotonic() + 5
-    while not gateway.requests and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: gateway.requests, timeout_s=5, interval_s=0.01, describe="the lone event's request")
     assert len(gateway.requests) == 1
     client.close()
 
@@ -243,12 +242,17 @@ def test_the_drop_policy_counts_exactly_what_it_dropped(gateway: FakeGateway) ->
 
 
 def test_the_block_policy_waits_then_raises_and_counts_the_drop(gateway: FakeGateway) -> None:
-    release = threading.Event()
-    gateway.behaviours = [lambda _r: (release.wait(10), None)[1]]
+    taken, release = threading.Event(), threading.Event()
+
+    def stall(_request: object) -> None:
+        taken.set()
+        release.wait(10)
+
+    gateway.behaviours = [stall]
     config = fast(queue_size=1, batch_size=1, when_full="block", block_timeout_s=0.2)
     client = Client(URL, "key", config, http_transport=gateway.transport)
-    client.track(page(0))  # taken by the stalled sender
-    time.sleep(0.05)
+    client.track(page(0))
+    wait_until(taken.is_set, timeout_s=5, describe="the sender to take the first event and stall")
     client.track(page(1))  # fills the queue
     started = time.monotonic()
     with pytest.raises(QueueFullError, match="stayed full"):

@@ -15,6 +15,7 @@ import pytest
 from accord.gateway.testing import GatewayFactory, GatewayHandle
 from accord.runtime.ports import free_port
 from accord.runtime.testing import BrokerHandle
+from accord.runtime.waiting import wait_until
 from accord.sdk import Client, ClientConfig, RejectedEvent
 from accord.sdk.codec import codec_for
 from accord.sdk.events import (
@@ -126,13 +127,13 @@ def test_nothing_is_lost_when_the_gateway_restarts_mid_stream(
     def produce() -> None:
         for event in events:
             client.track(event)
-            time.sleep(0.002)
+            time.sleep(0.002)  # a steady stream, so that the restart falls in its middle
 
     producer = threading.Thread(target=produce)
     producer.start()
-    time.sleep(0.4)
+    wait_until(lambda: client.counters.sent, timeout_s=30, describe="events sent before the restart")
     private.stop()
-    time.sleep(1.0)
+    wait_until(lambda: client.counters.retried, timeout_s=30, describe="the client to retry while it is down")
     private.start()
     producer.join()
     assert client.close(timeout=60)

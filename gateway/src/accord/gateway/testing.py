@@ -12,9 +12,11 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from accord.gateway.auth import DEVELOPMENT_KEY, hash_key
@@ -45,6 +47,24 @@ def write_keys_file(path: Path, keys: Sequence[TestKey]) -> Path:
         )
     )
     return path
+
+
+def now_rfc3339() -> str:
+    """The current time as the SDK sends it (`Accord-Sent-At`, a JSON batch's `sent_at`)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def post_json(url: str, key: str, events: list[Any], *, sent_at: str | None = None) -> httpx.Response:
+    """POST a JSON batch of `events` (each `{"schema", "payload", ["version"]}`) to the gateway.
+
+    `sent_at` (RFC 3339) defaults to now.
+    """
+    return httpx.post(
+        f"{url}/v1/events",
+        json={"sent_at": sent_at or now_rfc3339(), "events": events},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
 
 
 @dataclass

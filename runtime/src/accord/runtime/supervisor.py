@@ -23,6 +23,7 @@ import psutil
 
 from accord.runtime.errors import PortInUseError, ServiceStartError
 from accord.runtime.ports import port_is_free, port_owner
+from accord.runtime.waiting import WaitTimeoutError, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -151,19 +152,24 @@ class Supervisor:
             )
         )
         log.info("service starting", extra={"service": spec.name, "pid": popen.pid})
-        deadline = time.monotonic() + spec.start_timeout_s
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if popen.poll() is not None:
                 raise ServiceStartError(
                     spec.name, f"process exited with code {popen.returncode}", tail(log_path)
                 )
-            if spec.ready():
-                if spec.after_start is not None:
-                    spec.after_start()
-                return proc
-            time.sleep(0.25)
-        self.stop(spec.name)
-        raise ServiceStartError(spec.name, f"not ready after {spec.start_timeout_s:.0f}s", tail(log_path))
+            return spec.ready()
+
+        try:
+            wait_until(ready, timeout_s=spec.start_timeout_s, interval_s=0.25, describe=f"{spec.name} ready")
+        except WaitTimeoutError:
+            self.stop(spec.name)
+            raise ServiceStartError(
+                spec.name, f"not ready after {spec.start_timeout_s:.0f}s", tail(log_path)
+            ) from None
+        if spec.after_start is not None:
+            spec.after_start()
+        return proc
 
     def stop(self, name: str, timeout_s: float = 20.0) -> bool:
         """Stop the service gracefully (SIGTERM to its process group), then by force.

@@ -5,16 +5,35 @@ Loaded for the whole repository through `-p accord.runtime.testing` in the root 
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
 from accord.runtime.kafka import KafkaBroker
 from accord.runtime.ports import free_port
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import Supervisor
+
+SPARK_TIMEOUT_S = 600
+"""Per-test timeout of a test marked `spark` (the root config's default is for everything else)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give Spark tests `SPARK_TIMEOUT_S` unless they set their own `timeout` mark.
+
+    A Spark test pays for a JVM, the session's first jar resolution and several micro-batches
+    on two cores; the short default would fail it on a busy machine without catching a hang
+    any sooner than the Spark suite's own waits do.
+    """
+    for item in items:
+        if item.get_closest_marker("spark") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SPARK_TIMEOUT_S))
 
 
 @dataclass
@@ -91,3 +110,66 @@ def broker_factory(
     yield start
     for handle in handles:
         handle.stop()
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """A record read back from Kafka, its header values decoded as UTF-8."""
+
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str]
+
+
+class TopicReader:
+    """Reads what was produced to a topic after this reader was created (or all of it: `from_start`)."""
+
+    def __init__(self, bootstrap: str, topic: str, *, from_start: bool = False) -> None:
+        self.topic = topic
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"accord-tests-{uuid.uuid4()}",
+                "enable.auto.commit": False,
+            }
+        )
+        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        self._start = []
+        for partition in partitions:
+            low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            self._start.append(TopicPartition(topic, partition, low if from_start else high))
+
+    def read(self, expected: int, timeout_s: float = 15.0) -> list[KafkaRecord]:
+        """Everything produced since the start offsets, waiting for at least `expected` records."""
+        return self.read_until(lambda records: len(records) >= expected, timeout_s=timeout_s)
+
+    def read_until(
+        self, done: Callable[[list[KafkaRecord]], bool], *, timeout_s: float = 15.0, quiet_s: float = 0.2
+    ) -> list[KafkaRecord]:
+        """Every record since the start offsets, once `done(records)` holds and the topic has been
+        quiet for `quiet_s` (so that a duplicate would still show); what was read by `timeout_s`
+        otherwise, for the caller's assertion to judge.
+        """
+        self._consumer.assign(self._start)
+        records: list[KafkaRecord] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            message = self._consumer.poll(quiet_s)
+            if message is None:
+                if done(records):
+                    break
+            elif not message.error():
+                raw_headers = cast("list[tuple[str, bytes | None]]", message.headers() or [])
+                headers = {name: (value or b"").decode() for name, value in raw_headers}
+                records.append(KafkaRecord(message.key(), message.value() or b"", headers))
+        return records
+
+    def close(self) -> None:
+        """Leave the topic."""
+        self._consumer.close()
+
+    def __enter__(self) -> TopicReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

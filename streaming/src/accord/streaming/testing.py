@@ -15,18 +15,19 @@ import contextlib
 import io
 import itertools
 import json
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from accord.runtime.testing import KafkaRecord, TopicReader
+from accord.runtime.waiting import wait_until
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
 from accord.wire import headers as wire_headers
@@ -138,17 +139,20 @@ class Pipeline:
 
     def wait_for(self, table: str, condition: str, rows: int, timeout_s: float = 240) -> None:
         """Wait until `table` holds at least `rows` rows matching the SQL `condition`."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            from accord.streaming.delta_io import table_exists
+        from accord.streaming.delta_io import table_exists
 
-            if (
-                table_exists(self.spark, getattr(self.lake, table))
-                and self.table(table).filter(condition).count() >= rows
-            ):
-                return
-            time.sleep(1)
-        raise AssertionError(f"{table} has not reached {rows} rows matching {condition} in {timeout_s}s")
+        def matching() -> int:
+            if not table_exists(self.spark, getattr(self.lake, table)):
+                return 0
+            return int(self.table(table).filter(condition).count())
+
+        wait_until(
+            matching,
+            until=lambda count: count >= rows,
+            timeout_s=timeout_s,
+            interval_s=1,
+            describe=f"{rows} rows of {table} matching {condition}",
+        )
 
     def table(self, name: str) -> DataFrame:
         """One of the lake's tables: `bronze`, `silver`, `quarantine`, `silver_batches`, `assignments`."""
@@ -211,18 +215,11 @@ def envelope(
 def post_events(
     gateway_url: str, write_key: str, events: list[dict[str, Any]], sent_at_ms: int
 ) -> dict[str, Any]:
-    """POST a JSON batch (`[{"schema", "payload"}]`) to the gateway; returns its answer's body."""
-    from datetime import UTC, datetime
-
-    import httpx
+    """POST a JSON batch (`[{"schema", "payload"}]`) sent at `sent_at_ms`; returns the answer's body."""
+    from accord.gateway.testing import post_json
 
     sent_at = datetime.fromtimestamp(sent_at_ms / 1000, UTC).isoformat(timespec="milliseconds")
-    answer = httpx.post(
-        f"{gateway_url}/v1/events",
-        json={"sent_at": sent_at, "events": events},
-        headers={"Authorization": f"Bearer {write_key}"},
-        timeout=30,
-    )
+    answer = post_json(gateway_url, write_key, events, sent_at=sent_at)
     assert answer.status_code in (200, 207, 422), answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -320,12 +317,8 @@ def write_silver(spark: SparkSession, lake: Lake) -> SilverWriter:
 
 
 @dataclass(frozen=True)
-class Delivered:
-    """One record of the `events` topic."""
-
-    key: bytes | None
-    value: bytes
-    headers: dict[str, str]
+class Delivered(KafkaRecord):
+    """One record of the `events` topic, with the means to read its Avro body."""
 
     @property
     def schema_id(self) -> int:
@@ -362,43 +355,17 @@ def register_event_schemas(registry_url: str, schemas_dir: Path | None = None) -
 def read_events(bootstrap: str, event_ids: set[str], timeout_s: float = 60.0) -> dict[str, list[Delivered]]:
     """Every record of `events` whose `accord.event_id` header is in `event_ids`, by id.
 
-    Reads until all ids were seen and the topic has nothing more to give (so duplicates would
-    show), or until `timeout_s`.
+    Reads until all ids were seen and the topic has had nothing more to give for 2 s (so
+    duplicates would show), or until `timeout_s` (the caller asserts on what is missing).
     """
-    from confluent_kafka import Consumer
-
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"accord-tests-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe(["events"])
     found: dict[str, list[Delivered]] = defaultdict(list)
-    deadline = time.monotonic() + timeout_s
-    idle = 0
-    try:
-        while time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None:
-                idle += 1
-                if idle >= 4 and event_ids <= found.keys():
-                    break
-                continue
-            if message.error():
-                continue
-            idle = 0
-            raw_headers = cast("list[tuple[str, bytes | None]]", message.headers() or [])
-            headers = {name: _text(value) for name, value in raw_headers}
-            event_id = headers.get(wire_headers.EVENT_ID)
+
+    def all_seen(records: list[KafkaRecord]) -> bool:
+        return event_ids <= {record.headers.get(wire_headers.EVENT_ID) for record in records}
+
+    with TopicReader(bootstrap, "events", from_start=True) as reader:
+        for record in reader.read_until(all_seen, timeout_s=timeout_s, quiet_s=2.0):
+            event_id = record.headers.get(wire_headers.EVENT_ID)
             if event_id in event_ids:
-                found[event_id].append(Delivered(message.key(), message.value() or b"", headers))
-    finally:
-        consumer.close()
+                found[event_id].append(Delivered(record.key, record.value, record.headers))
     return dict(found)
-
-
-def _text(value: bytes | None) -> str:
-    return value.decode() if value is not None else ""
