@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from accord.gateway.testing import GatewayHandle
+from accord.gateway.testing import GatewayHandle, post_json
 from accord.registry.testing import RegistryHandle
-from accord.runtime.testing import BrokerHandle
+from accord.runtime.testing import BrokerHandle, TopicReader
 from accord.wire.framing import frame
 
-from .helpers import Registered, TopicReader, post_avro, post_json, register_click
+from .helpers import Registered, post_avro, register_click
 from .schemas import click
 
 pytestmark = pytest.mark.integration
