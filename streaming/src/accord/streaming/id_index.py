@@ -61,20 +61,10 @@ def bucket(event_id: str = "event_id") -> Column:
     )
 
 
-def ranges(candidates: DataFrame) -> list[tuple[str, str, str]]:
-    """(bucket, smallest id, largest id) of the ids in `candidates`, one per bucket they touch."""
-    from pyspark.sql import functions as sf
-
-    rows = (
-        candidates.groupBy(BUCKET_COLUMN)
-        .agg(sf.min("event_id").alias("low"), sf.max("event_id").alias("high"))
-        .collect()
-    )
-    return [(row[BUCKET_COLUMN], row.low, row.high) for row in rows]
-
-
 def lookup(spark: SparkSession, path: str, spans: list[tuple[str, str, str]]) -> DataFrame | None:
-    """The index rows that can hold an id of the given spans (None when there is no index yet).
+    """The index rows that can hold an id of the spans (None when there is no index yet).
+
+    `spans` are (bucket, smallest id, largest id) of a batch's ids, one per bucket they touch.
 
     The filter names each bucket and id range literally, so Delta prunes partitions and files
     before reading anything.

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 INGEST_QUERY = "ingest"
 BRONZE_APP_ID = "accord-bronze"
+JOB_GROUP_PROPERTIES = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
 
 
 class IngestBatch:
@@ -61,6 +62,9 @@ class IngestBatch:
         spark = kafka.sparkSession
         context = spark.sparkContext
         group = f"{INGEST_QUERY}-{self.app_id}-{batch_id}"
+        # the callback runs on the stream's own thread, whose job group (the run id) Spark uses to
+        # cancel the query's jobs: it is put back after the batch
+        previous = {key: context.getLocalProperty(key) for key in JOB_GROUP_PROPERTIES}
         context.setJobGroup(group, f"ingest batch {batch_id}")
         started = time.monotonic()
         bronze = to_bronze(kafka).persist()
@@ -71,6 +75,8 @@ class IngestBatch:
             counts = self.silver.process(bronze, batch_id)
         finally:
             bronze.unpersist()
+            for key, value in previous.items():
+                context.setLocalProperty(key, value)  # type: ignore[arg-type]
         jobs = len(context.statusTracker().getJobIdsForGroup(group))
         facts = {
             "batch_id": batch_id,

@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from accord.streaming import dedup, delta_io, id_index, quarantine
 from accord.streaming.bronze import ensure_bronze_table
-from accord.streaming.decode import CONFLICTING_DUPLICATE, decode
+from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
 from accord.streaming.errors import SchemaLookupError, StreamFailedError
 from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, record_exposures
 from accord.streaming.lake import Lake
@@ -166,22 +167,41 @@ class SilverBatch:
             return counts
         ids = [schema_id for schema_id in per_id if schema_id is not None]
         settings = self.settings
-        decoded = decode(batch, self._schemas(ids), settings.event_time_horizon, settings.event_time_skew)
+        schemas = self._schemas(ids)
+        decoded = decode(batch, schemas, settings.event_time_horizon, settings.event_time_skew)
+        # records without good framing or with an unknown id are known from the first pass
+        known = {w.schema_id for writers in schemas.by_subject.values() for w in writers}
+        quarantined: Counter[str] = Counter()
+        for schema_id, n in per_id.items():
+            if schema_id is None:
+                quarantined[BAD_FRAMING] += n
+            elif schema_id not in known:
+                quarantined[UNKNOWN_SCHEMA] += n
         rejects = [decoded.rejects]
         if decoded.events is not None:
-            events = self._cache(decoded.events)
+            events = self._cache(decoded.events.withColumn(id_index.BUCKET_COLUMN, id_index.bucket()))
             rejects.append(events.filter(sf.col("reason").isNotNull()))
-            classified = self._classify(events.filter(sf.col("reason").isNull()).drop("reason", "detail"))
-            rejects.append(_conflicts(classified, decoded.rejects.columns))
-            new_rows, exposures = self._count_classified(counts, classified)
-            if new_rows:
-                self._write_silver(
-                    classified.filter(sf.col("dedup_status") == dedup.INSERT), batch_id, exposures=exposures
-                )
-        everything = reduce(lambda a, b: a.unionByName(b), [r.select("reason") for r in rejects])
-        counts.quarantined = {
-            row.reason: row.n for row in everything.groupBy("reason").agg(sf.count("*").alias("n")).collect()
-        }
+            # one pass counts the broken rules and gives the index spans of the valid events
+            spans = []
+            summary = events.groupBy("reason", id_index.BUCKET_COLUMN).agg(
+                sf.min("event_id").alias("low"), sf.max("event_id").alias("high"), sf.count("*").alias("n")
+            )
+            for row in summary.collect():
+                if row.reason is None:
+                    spans.append((row[id_index.BUCKET_COLUMN], row.low, row.high))
+                else:
+                    quarantined[row.reason] += row.n
+            if spans:
+                valid = events.filter(sf.col("reason").isNull()).drop("reason", "detail")
+                classified = self._classify(valid, spans)
+                rejects.append(_conflicts(classified, decoded.rejects.columns))
+                new_rows, exposures = self._count_classified(counts, classified)
+                if counts.conflicting:
+                    quarantined[CONFLICTING_DUPLICATE] += counts.conflicting
+                if new_rows:
+                    inserts = classified.filter(sf.col("dedup_status") == dedup.INSERT)
+                    self._write_silver(inserts, batch_id, exposures=exposures)
+        counts.quarantined = dict(quarantined)
         if counts.quarantined:
             quarantine.write(rejects, self.lake.quarantine)
         return counts
@@ -205,7 +225,7 @@ class SilverBatch:
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
-    def _classify(self, valid: DataFrame) -> DataFrame:
+    def _classify(self, valid: DataFrame, spans: list[tuple[str, str, str]]) -> DataFrame:
         from pyspark.sql import functions as sf
 
         # Late means behind the stream's watermark or, before any batch has set one (the first
@@ -219,13 +239,12 @@ class SilverBatch:
             {
                 "payload_sha256": sf.sha2(sf.col("value"), 256),
                 "event_date": sf.to_date("event_time_corrected"),
-                id_index.BUCKET_COLUMN: id_index.bucket(),
             }
         )
-        kept = self._kept_copies(candidates)
+        kept = self._kept_copies(candidates, spans)
         return self._cache(dedup.classify(candidates, kept).withColumn("is_late", late))
 
-    def _kept_copies(self, candidates: DataFrame) -> DataFrame | None:
+    def _kept_copies(self, candidates: DataFrame, spans: list[tuple[str, str, str]]) -> DataFrame | None:
         """The copies Silver keeps of the candidates' ids, as `dedup.KEPT_SCHEMA` rows (None: none).
 
         An index row whose coordinates are a candidate's own was written by an earlier attempt
@@ -236,7 +255,7 @@ class SilverBatch:
         from pyspark.sql import functions as sf
 
         spark = candidates.sparkSession
-        index = id_index.lookup(spark, self.lake.event_ids, id_index.ranges(candidates))
+        index = id_index.lookup(spark, self.lake.event_ids, spans)
         if index is None:
             return None
         own = candidates.select("event_id", *[sf.col(c).alias(f"_own_{c}") for c in dedup.COORDINATES])
