@@ -1,17 +1,23 @@
-"""Streaming throughput and Silver freshness, beside a bare Kafka → Delta copy in the same run.
+"""Streaming benchmarks: freshness through the gateway, throughput against a bare copy, dedup cost.
 
-Starts its own broker, registry and gateway on free ports, then:
+Starts its own broker, registry and gateway on free ports, then runs (all by default, or the
+ones named with `--run`):
 
-1. pre-loads `--events` framed PageView records into Kafka (encoded once, before timing);
-2. copies them with AvailableNow queries, one after the other, `--pairs` times (after one
-   unreported warm-up pair):
-   (a) bare Kafka → Delta copy, no decoding (the baseline),
-   (b) Kafka → Bronze (framing parsed, headers kept),
-   (c) Bronze → Silver (decode, rules, dedup, experiments, Quarantine, counts);
-3. runs both queries continuously and sends `--rate` events/s through the gateway for
-   `--seconds`; freshness = end of the Silver batch that holds an event - the gateway's 200.
+- `freshness`: the stream service's query (`ingest`, default settings) runs continuously while
+  `--rate` events/s go through the real gateway for `--seconds`. Each event's freshness is the
+  time from the gateway's 200 to the moment the Delta commit holding it appeared in the table's
+  `_delta_log` (read from outside after the run: the file of each row, the version that added
+  it, the commit file's modification time), for Bronze and for Silver. Spark jobs per
+  micro-batch are sampled from the progress file.
+- `throughput`: `--events` framed PageViews pre-loaded into Kafka, copied with AvailableNow
+  queries, one after the other, `--pairs` times after one unreported warm-up pair:
+  (a) a bare Kafka → Delta copy (the baseline), (b) Kafka → Bronze, (c) Kafka → Bronze → Silver
+  (the `ingest` query). Ratios are (b)/(a) and (c)/(a) per pair.
+- `dedup`: Silver and its event-id index pre-grown to `--grown-rows` synthetic rows (UUIDv7 ids
+  over the past 30 days, written directly), then the same `--events`-event batch processed
+  against it and against an empty Silver, `--pairs` times; the ratio of the two durations.
 
-Run by hand: `.venv/bin/python bench/streaming/throughput.py [--events 20000] [--rate 200]`.
+Run by hand: `.venv/bin/python bench/streaming/throughput.py [--run freshness] [--seconds 300]`.
 """
 
 from __future__ import annotations
@@ -19,13 +25,18 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import statistics
 import struct
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import fastavro
 import httpx
@@ -37,6 +48,8 @@ from accord.gateway.service import gateway_spec
 from accord.gateway.settings import GatewaySettings
 from accord.registry.testing import RegistryHandle
 from accord.registry_client import RegistryClient
+from accord.runtime.kafka import ensure_topics
+from accord.runtime.logs import configure_logging
 from accord.runtime.ports import free_port
 from accord.runtime.supervisor import Supervisor
 from accord.runtime.testing import BrokerHandle, make_test_settings
@@ -44,15 +57,47 @@ from accord.schemas.catalog import load_catalog
 from accord.schemas.register import register_catalog
 from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import kafka_options, start_bronze
+from accord.streaming.delta_io import load_if_exists
+from accord.streaming.ingest import INGEST_QUERY, start_ingest
 from accord.streaming.lake import Lake
+from accord.streaming.progress import ProgressFile
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
-from accord.streaming.silver import start_silver
 from accord.wire.headers import RECEIVED_AT, SENT_AT
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBJECT = "events-accord.events.PageView"
-console = Console()
+console = Console(width=150)
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class LoadSampler:
+    """Samples the 1-minute load average every few seconds while a leg runs."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(5):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        if not self.samples:
+            return _load()
+        return f"{statistics.mean(self.samples):.1f} (max {max(self.samples):.1f})"
 
 
 def _framed_events(registry_url: str, count: int) -> list[tuple[bytes, bytes]]:
@@ -64,7 +109,7 @@ def _framed_events(registry_url: str, count: int) -> list[tuple[bytes, bytes]]:
     for n in range(count):
         record = {
             "envelope": {
-                "event_id": str(uuid.uuid4()),
+                "event_id": str(_uuid7(now)),
                 "event_time": now,
                 "user_id": f"user-{n % 500}",
                 "anonymous_id": None,
@@ -79,7 +124,15 @@ def _framed_events(registry_url: str, count: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def _preload(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+def _uuid7(millis: int) -> uuid.UUID:
+    """A UUIDv7 for `millis`, as the SDK makes them: 48 bits of time, version, variant, random bits."""
+    random_bits = uuid.uuid4().int
+    rand_a, rand_b = (random_bits >> 64) & 0xFFF, random_bits & (2**62 - 1)
+    return uuid.UUID(int=(millis & (2**48 - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
+
+
+def _preload(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], partitions: int) -> None:
+    ensure_topics(bootstrap, {topic: partitions})
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all"})
     received = str(int(time.time() * 1000)).encode()
     for key, value in records:
@@ -93,131 +146,81 @@ def _preload(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> 
     producer.flush(60)
 
 
-def _timed(action: Any) -> float:
+def _await(start: Callable[[], Any]) -> None:
+    start().awaitTermination()
+
+
+def _timed(action: Callable[[], Any]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
 
 
+# --- throughput ----------------------------------------------------------------------------
+
+
 def _throughput(
     spark: Any, base: StreamingSettings, catalog: BatchSchemaResolver, events: int, pairs: int, work: Path
-) -> list[dict[str, float]]:
+) -> tuple[list[dict[str, float]], str]:
     results = []
-    for pair in range(pairs + 1):
-        settings = base.model_copy(update={"lake_uri": str(work / f"lake-{pair}")})
-        lake = Lake.from_settings(settings)
-
-        def bare(settings: StreamingSettings = settings, lake: Lake = lake) -> None:
-            frame = (
-                spark.readStream.format("kafka")
-                .options(**kafka_options(settings))
-                .option("startingOffsets", "earliest")
-                .load()
+    with LoadSampler() as load:
+        for pair in range(pairs + 1):
+            settings = base.model_copy(
+                update={"lake_uri": str(work / f"lake-{pair}"), "state_dir": work / f"state-{pair}"}
             )
-            query = (
-                frame.select("key", "value", "partition", "offset")
-                .writeStream.format("delta")
-                .option("checkpointLocation", lake.checkpoint("bare"))
-                .trigger(availableNow=True)
-                .start(f"{lake.root}/bare/events")
-            )
-            query.awaitTermination()
+            lake = Lake.from_settings(settings)
 
-        with console.status(f"pair {pair}/{pairs} (0: warm-up): bare copy, Bronze, Silver …"):
-            bare_s = _timed(bare)
-            bronze_s = _timed(
-                lambda s=settings: start_bronze(spark, s, available_now=True).awaitTermination()
-            )
-            silver_s = _timed(
-                lambda s=settings: start_silver(spark, s, catalog, available_now=True).awaitTermination()
-            )
-        silver_rows = spark.read.format("delta").load(lake.silver).count()
-        assert silver_rows == events, f"correctness gate: {silver_rows} Silver rows for {events} events"
-        results.append({"bare": events / bare_s, "bronze": events / bronze_s, "silver": events / silver_s})
-    # the first pair runs in a cold JVM (class loading, JIT): it warms up and is not reported
-    return results[1:]
-
-
-def _freshness(
-    spark: Any,
-    settings: StreamingSettings,
-    catalog: BatchSchemaResolver,
-    gateway_url: str,
-    rate: int,
-    seconds: int,
-) -> list[float]:
-    lake = Lake.from_settings(settings)
-    acked: dict[str, float] = {}
-    batch = max(1, rate // 10)
-    queries = [start_bronze(spark, settings), start_silver(spark, settings, catalog)]
-    try:
-        with httpx.Client(timeout=30) as http, console.status(f"sending {rate} events/s for {seconds}s …"):
-            started = time.monotonic()
-            sent = 0
-            while time.monotonic() - started < seconds:
-                due = (time.monotonic() - started) * rate
-                if sent >= due:
-                    time.sleep(0.01)
-                    continue
-                now = int(time.time() * 1000)
-                ids = [str(uuid.uuid4()) for _ in range(batch)]
-                body = {
-                    "sent_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now / 1000))
-                    + f".{now % 1000:03d}Z",
-                    "events": [
-                        {
-                            "schema": SUBJECT,
-                            "payload": {
-                                "envelope": {"event_id": i, "event_time": now, "user_id": "u", "context": {}},
-                                "url": "https://example.com/",
-                            },
-                        }
-                        for i in ids
-                    ],
-                }
-                answer = http.post(
-                    f"{gateway_url}/v1/events", json=body, headers={"Authorization": "Bearer dev-write-key"}
+            def bare(settings: StreamingSettings = settings, lake: Lake = lake) -> None:
+                frame = (
+                    spark.readStream.format("kafka")
+                    .options(**kafka_options(settings))
+                    .option("startingOffsets", "earliest")
+                    .load()
                 )
-                answer.raise_for_status()
-                ack = time.time()
-                acked.update({i: ack for i in ids})
-                sent += batch
-        deadline = time.monotonic() + 300
-        with console.status("waiting for Silver to catch up …"):
-            while time.monotonic() < deadline:
-                # the batch's counts are written after its rows: wait for them, not for the rows
-                if Path(lake.silver_batches).exists():
-                    counted = spark.read.format("delta").load(lake.silver_batches).agg({"inserted": "sum"})
-                    if (counted.collect()[0][0] or 0) >= len(acked):
-                        break
-                time.sleep(2)
-    finally:
-        for query in queries:
-            query.stop()
-    finished = {
-        r.batch_id: r.finished_at.timestamp()
-        for r in spark.read.format("delta")
-        .load(lake.silver_batches)
-        .select("batch_id", "finished_at")
-        .collect()
-    }
-    rows = spark.read.format("delta").load(lake.silver).select("event_id", "silver_batch_id").collect()
-    return [finished[r.silver_batch_id] - acked[r.event_id] for r in rows if r.event_id in acked]
+                query = (
+                    frame.select("key", "value", "partition", "offset")
+                    .writeStream.format("delta")
+                    .option("checkpointLocation", lake.checkpoint("bare"))
+                    .trigger(availableNow=True)
+                    .start(f"{lake.root}/bare/events")
+                )
+                query.awaitTermination()
+
+            with console.status(f"pair {pair}/{pairs} (0: warm-up): bare copy, Bronze, Bronze + Silver …"):
+                bare_s = _timed(bare)
+                bronze_s = _timed(partial(_await, partial(start_bronze, spark, settings, available_now=True)))
+                ingest_settings = settings.model_copy(update={"lake_uri": str(work / f"lake-{pair}-ingest")})
+                progress = ProgressFile(ingest_settings.state_dir)
+                ingest = partial(
+                    start_ingest, spark, ingest_settings, catalog, available_now=True, progress=progress
+                )
+                ingest_s = _timed(partial(_await, ingest))
+            silver = Lake.from_settings(ingest_settings).silver
+            silver_rows = spark.read.format("delta").load(silver).count()
+            assert silver_rows == events, f"correctness gate: {silver_rows} Silver rows for {events} events"
+            jobs = float(progress.read().get(INGEST_QUERY, {}).get("spark_jobs", 0))
+            results.append(
+                {
+                    "bare": events / bare_s,
+                    "bronze": events / bronze_s,
+                    "silver": events / ingest_s,
+                    "jobs": jobs,
+                }
+            )
+    # the first pair runs in a cold JVM (class loading, JIT): it warms up and is not reported
+    return results[1:], load.summary()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _print_rates(rates: list[dict[str, float]], events: int, pairs: int) -> None:
-    table = Table(title=f"streaming throughput, {events} events, local[2] ({pairs} pairs)")
+def _print_rates(rates: list[dict[str, float]], events: int, pairs: int, load: str) -> None:
+    table = Table(
+        title=f"streaming throughput, {events} events, local[2] ({pairs} pairs), load average {load}"
+    )
     for column in ("leg", "events/s (median)", "min", "max", "ratio to bare copy (median of pairs)"):
         table.add_column(column, justify="right")
     for leg, name in (
         ("bare", "bare Kafka → Delta copy"),
         ("bronze", "Kafka → Bronze"),
-        ("silver", "Bronze → Silver"),
+        ("silver", "Kafka → Bronze + Silver (ingest)"),
     ):
         values = [r[leg] for r in rates]
         ratio = statistics.median(r[leg] / r["bare"] for r in rates)
@@ -229,17 +232,284 @@ def _print_rates(rates: list[dict[str, float]], events: int, pairs: int) -> None
             f"{ratio:.2f}",
         )
     console.print(table)
+    console.print(f"Spark jobs in the one ingest batch: {[int(r['jobs']) for r in rates]}")
+
+
+# --- freshness -----------------------------------------------------------------------------
+
+
+def _commit_times(table_path: str) -> dict[str, float]:
+    """Data file → time its commit file appeared, from the table's `_delta_log`."""
+    log_dir = Path(table_path) / "_delta_log"
+    files: dict[str, float] = {}
+    for commit in sorted(log_dir.glob("*.json")):
+        visible = commit.stat().st_mtime
+        for line in commit.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                files.setdefault(unquote(action["add"]["path"]), visible)
+    return files
+
+
+def _row_freshness(spark: Any, table_path: str, id_column: Any, acked: dict[str, float]) -> list[float]:
+    from pyspark.sql import functions as sf
+
+    commits = _commit_times(table_path)
+    rows = (
+        spark.read.format("delta")
+        .load(table_path)
+        .select(id_column.alias("event_id"), sf.input_file_name().alias("file"))
+        .collect()
+    )
+    root = Path(table_path).resolve().as_uri()
+    out = []
+    for row in rows:
+        if row.event_id not in acked:
+            continue
+        out.append(commits[unquote(row.file.removeprefix(root).lstrip("/"))] - acked[row.event_id])
+    return out
+
+
+def _send(gateway_url: str, rate: int, seconds: int, acked: dict[str, float]) -> None:
+    per_request = max(1, rate // 10)
+    with httpx.Client(timeout=30) as http:
+        started = time.monotonic()
+        sent = 0
+        while time.monotonic() - started < seconds:
+            due = (time.monotonic() - started) * rate
+            if sent >= due:
+                time.sleep(0.005)
+                continue
+            now = int(time.time() * 1000)
+            ids = [str(_uuid7(now)) for _ in range(per_request)]
+            sent_at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now / 1000)) + f".{now % 1000:03d}Z"
+            body = {
+                "sent_at": sent_at,
+                "events": [
+                    {
+                        "schema": SUBJECT,
+                        "payload": {
+                            "envelope": {
+                                "event_id": i,
+                                "event_time": now,
+                                "user_id": f"u{n % 97}",
+                                "context": {},
+                            },
+                            "url": "https://example.com/",
+                        },
+                    }
+                    for n, i in enumerate(ids)
+                ],
+            }
+            answer = http.post(
+                f"{gateway_url}/v1/events", json=body, headers={"Authorization": "Bearer dev-write-key"}
+            )
+            answer.raise_for_status()
+            ack = time.time()
+            acked.update(dict.fromkeys(ids, ack))
+            sent += per_request
+
+
+def _check_running(query: Any) -> None:
+    if not query.isActive:
+        raise RuntimeError(f"the ingest query stopped: {query.exception()}")
+
+
+def _freshness(
+    spark: Any,
+    settings: StreamingSettings,
+    catalog: BatchSchemaResolver,
+    gateway_url: str,
+    rate: int,
+    seconds: int,
+) -> dict[str, Any]:
+    from pyspark.sql import functions as sf
+
+    lake = Lake.from_settings(settings)
+    progress = ProgressFile(settings.state_dir)
+    acked: dict[str, float] = {}
+    jobs: dict[int, int] = {}
+    query = start_ingest(spark, settings, catalog, progress=progress)
+    try:
+        # "latest" is resolved at the first trigger: events sent before it would be skipped
+        while query.lastProgress is None:
+            _check_running(query)
+            time.sleep(0.5)
+        with LoadSampler() as load, console.status(f"sending {rate} events/s for {seconds}s …"):
+            sender = threading.Thread(target=_send, args=(gateway_url, rate, seconds, acked))
+            sender.start()
+            while sender.is_alive():
+                _check_running(query)
+                facts = progress.read().get(INGEST_QUERY, {})
+                if "spark_jobs" in facts:
+                    jobs[int(facts["batch_id"])] = int(facts["spark_jobs"])
+                time.sleep(0.5)
+            sender.join()
+        deadline = time.monotonic() + 600
+        with console.status("waiting for Silver to catch up …"):
+            while time.monotonic() < deadline:
+                _check_running(query)
+                silver = load_if_exists(spark, lake.silver)
+                if silver is not None and silver.count() >= len(acked):
+                    break
+                time.sleep(2)
+    finally:
+        query.stop()
+    event_id_header = sf.expr(
+        "CAST(try_element_at(filter(headers, h -> h.key = 'accord.event_id'), 1).value AS STRING)"
+    )
+    return {
+        "silver": _row_freshness(spark, lake.silver, sf.col("event_id"), acked),
+        "bronze": _row_freshness(spark, lake.bronze, event_id_header, acked),
+        "acked": len(acked),
+        "jobs": list(jobs.values()),
+        "load": load.summary(),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _print_freshness(result: dict[str, Any], rate: int, seconds: int) -> None:
+    table = Table(
+        title=f"freshness at {rate} events/s for {seconds}s through the gateway, default settings "
+        f"(gateway 200 → Delta commit visible), load average {result['load']}"
+    )
+    for column in ("table", "events", "p50 s", "p95 s", "max s"):
+        table.add_column(column, justify="right")
+    for name in ("bronze", "silver"):
+        lags = result[name]
+        table.add_row(
+            name,
+            f"{len(lags)} of {result['acked']}",
+            f"{_percentile(lags, 0.5):.2f}",
+            f"{_percentile(lags, 0.95):.2f}",
+            f"{max(lags):.2f}",
+        )
+    console.print(table)
+    jobs = result["jobs"]
+    if jobs:
+        console.print(
+            f"Spark jobs per micro-batch: median {statistics.median(jobs):.0f}, "
+            f"min {min(jobs)}, max {max(jobs)} over {len(jobs)} sampled batches"
+        )
+
+
+# --- dedup cost ----------------------------------------------------------------------------
+
+
+def _grow(spark: Any, lake: Lake, rows: int) -> None:
+    """Write `rows` synthetic Silver rows and their index rows: UUIDv7 ids over the past 30 days."""
+    from pyspark.sql import functions as sf
+
+    from accord.streaming import id_index
+
+    now_ms = int(time.time() * 1000)
+    span_ms = 30 * 86_400_000
+    millis = sf.lit(now_ms - span_ms) + (sf.col("id") * sf.lit(span_ms // rows))
+    hex_ms = sf.lpad(sf.hex(millis), 12, "0")
+    random_hex = sf.substring(sf.sha2(sf.col("id").cast("string"), 256), 1, 19)
+    event_id = sf.concat_ws(
+        "-",
+        sf.substring(hex_ms, 1, 8),
+        sf.substring(hex_ms, 9, 4),
+        sf.concat(sf.lit("7"), sf.substring(random_hex, 1, 3)),
+        sf.concat(sf.lit("8"), sf.substring(random_hex, 4, 3)),
+        sf.substring(random_hex, 7, 12),
+    )
+    base = spark.range(rows).select(
+        event_id.alias("event_id"),
+        sf.lit("page_view").alias("event_type"),
+        sf.timestamp_millis(millis).alias("event_time_corrected"),
+        sf.sha2(sf.col("id").cast("string"), 256).alias("payload_sha256"),
+        sf.lit("synthetic").alias("kafka_topic"),
+        (sf.col("id") % 4).cast("int").alias("kafka_partition"),
+        sf.col("id").alias("kafka_offset"),
+        sf.to_date(sf.timestamp_millis(millis)).alias("event_date"),
+    )
+    base.write.format("delta").partitionBy("event_date").save(lake.silver)
+    spark.read.format("delta").load(lake.silver).withColumn(id_index.BUCKET_COLUMN, id_index.bucket()).select(
+        *id_index.COLUMNS
+    ).write.format("delta").partitionBy(id_index.BUCKET_COLUMN).save(lake.event_ids)
+
+
+def _dedup_cost(
+    spark: Any,
+    base: StreamingSettings,
+    catalog: BatchSchemaResolver,
+    registry_url: str,
+    events: int,
+    grown_rows: int,
+    pairs: int,
+    work: Path,
+    partitions: int,
+) -> dict[str, Any]:
+    from accord.streaming.bronze import to_bronze
+    from accord.streaming.silver import SilverBatch
+
+    grown = Lake.from_settings(base.model_copy(update={"lake_uri": str(work / "dedup-grown")}))
+    with console.status(f"writing {grown_rows:,} synthetic Silver and index rows …"):
+        grow_s = _timed(lambda: _grow(spark, grown, grown_rows))
+    durations: list[tuple[float, float]] = []
+    with LoadSampler() as load:
+        for pair in range(pairs + 1):
+            # a new batch of ids each pair, so the grown lake never already holds them
+            topic = f"dedup-{pair}"
+            _preload(base.kafka_bootstrap, topic, _framed_events(registry_url, events), partitions)
+            batch = (
+                spark.read.format("kafka")
+                .options(**{**kafka_options(base), "subscribe": topic})
+                .option("startingOffsets", "earliest")
+                .load()
+            )
+            rows = to_bronze(batch)
+            timings = []
+            for lake_uri in (str(work / f"dedup-empty-{pair}"), str(work / "dedup-grown")):
+                # processing unpersists its batch: cache it again, so neither leg reads Kafka
+                rows.cache()
+                assert rows.count() == events
+                settings = base.model_copy(update={"lake_uri": lake_uri, "events_topic": topic})
+                processor = SilverBatch(settings, catalog)
+                name = Path(lake_uri).name
+                with console.status(f"pair {pair}/{pairs} (0: warm-up): batch against {name} …"):
+                    timings.append(_timed(partial(processor.process, rows, batch_id=pair)))
+            durations.append((timings[0], timings[1]))
+    return {"durations": durations[1:], "grow_s": grow_s, "load": load.summary()}
+
+
+def _print_dedup(result: dict[str, Any], events: int, grown_rows: int) -> None:
+    table = Table(
+        title=f"dedup cost: one {events:,}-event batch against an empty Silver and against "
+        f"{grown_rows:,} rows, load average {result['load']}"
+    )
+    for column in ("pair", "empty s", "grown s", "grown / empty"):
+        table.add_column(column, justify="right")
+    for n, (empty, grown) in enumerate(result["durations"], start=1):
+        table.add_row(str(n), f"{empty:.2f}", f"{grown:.2f}", f"{grown / empty:.2f}")
+    ratio = statistics.median(g / e for e, g in result["durations"])
+    table.add_row("median", "", "", f"{ratio:.2f}")
+    console.print(table)
+    console.print(f"(synthetic rows written in {result['grow_s']:.0f}s)")
+
+
+# --- main ----------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--run", default="freshness,throughput,dedup", help="comma-separated benchmarks")
+    parser.add_argument("--events", type=int, default=20_000, help="events per throughput or dedup batch")
     parser.add_argument("--pairs", type=int, default=2)
-    parser.add_argument("--rate", type=int, default=200, help="events/s sent through the gateway")
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--rate", type=int, default=2_000, help="events/s sent through the gateway")
+    parser.add_argument("--seconds", type=int, default=300, help="how long the gateway load lasts")
+    parser.add_argument("--grown-rows", type=int, default=20_000_000, help="rows of the pre-grown Silver")
     args = parser.parse_args()
+    configure_logging("WARNING")
+    chosen = set(args.run.split(","))
 
     work = Path(tempfile.mkdtemp(prefix="accord-bench-"))
     runtime = make_test_settings(work / "kafka", ROOT / ".cache")
@@ -257,61 +527,60 @@ def main() -> None:
     }
     with console.status("starting broker, registry and gateway …"):
         broker.start()
+        # created here, so the registry's start does not race the topic's metadata
+        ensure_topics(runtime.kafka_bootstrap, {"_schemas": 1}, {"cleanup.policy": "compact"})
+        time.sleep(2)
         registry.start()
         gateway_supervisor.start(gateway_spec(gateway_settings, gateway_env))
     try:
         register_catalog(load_catalog(ROOT / "schemas" / "avro"), RegistryClient(registry.url))
+        # default streaming settings, only pointed at this run's servers and folders
         settings = StreamingSettings(
             lake_uri=str(work / "lake"),
             state_dir=work / "state",
             cache_dir=ROOT / ".cache",
             kafka_bootstrap=runtime.kafka_bootstrap,
             registry_url=registry.url,
-            shuffle_partitions=2,
-            trigger_interval="1 second",
         )
-        with console.status(f"encoding and producing {args.events} events …"):
-            _preload(runtime.kafka_bootstrap, runtime.events_topic, _framed_events(registry.url, args.events))
         spark = build_session(settings, "accord-bench")
         catalog = BatchSchemaResolver(RegistrySchemas(registry.url), runtime.events_topic)
-        rates = _throughput(spark, settings, catalog, args.events, args.pairs, work)
-        _print_rates(rates, args.events, args.pairs)
-
-        fresh_settings = settings.model_copy(
-            update={"lake_uri": str(work / "lake-fresh"), "starting_offsets": "latest"}
-        )
-        lags = _freshness(
-            spark,
-            fresh_settings,
-            catalog,
-            f"http://127.0.0.1:{gateway_settings.port}",
-            args.rate,
-            args.seconds,
-        )
+        if "freshness" in chosen:
+            fresh_settings = settings.model_copy(
+                update={"lake_uri": str(work / "lake-fresh"), "starting_offsets": "latest"}
+            )
+            gateway_url = f"http://127.0.0.1:{gateway_settings.port}"
+            result = _freshness(spark, fresh_settings, catalog, gateway_url, args.rate, args.seconds)
+            _print_freshness(result, args.rate, args.seconds)
+        if "throughput" in chosen:
+            topic = "throughput"
+            with console.status(f"encoding and producing {args.events} events …"):
+                _preload(
+                    runtime.kafka_bootstrap,
+                    topic,
+                    _framed_events(registry.url, args.events),
+                    runtime.kafka_partitions,
+                )
+            topic_settings = settings.model_copy(update={"events_topic": topic})
+            rates, load = _throughput(spark, topic_settings, catalog, args.events, args.pairs, work)
+            _print_rates(rates, args.events, args.pairs, load)
+        if "dedup" in chosen:
+            dedup = _dedup_cost(
+                spark,
+                settings,
+                catalog,
+                registry.url,
+                args.events,
+                args.grown_rows,
+                args.pairs,
+                work,
+                runtime.kafka_partitions,
+            )
+            _print_dedup(dedup, args.events, args.grown_rows)
         spark.stop()
     finally:
         gateway_supervisor.stop("gateway")
         registry.stop()
         broker.stop()
-
-    fresh = Table(
-        title=f"Silver freshness at {args.rate} events/s for {args.seconds}s (gateway 200 → Silver batch end)"
-    )
-    for column in ("events", "p50 s", "p95 s", "max s"):
-        fresh.add_column(column, justify="right")
-    fresh.add_row(
-        str(len(lags)), f"{_percentile(lags, 0.5):.2f}", f"{_percentile(lags, 0.95):.2f}", f"{max(lags):.2f}"
-    )
-    console.print(fresh)
-    console.print(
-        json.dumps(
-            {
-                "rates": rates,
-                "freshness_p50": _percentile(lags, 0.5),
-                "freshness_p95": _percentile(lags, 0.95),
-            }
-        )
-    )
 
 
 if __name__ == "__main__":

@@ -69,11 +69,13 @@ def test_a_local_lake_is_absolute_and_checkpoints_may_live_elsewhere(tmp_path: P
 def test_status_line_shows_lag_and_silver_freshness(tmp_path: Path) -> None:
     progress = ProgressFile(tmp_path)
     assert describe(progress.read()) == "no batch yet"
-    progress.update("bronze", {"kafka_lag": 12})
+    progress.update("ingest", {"kafka_lag": 12})
     progress.update("silver", {"finished_at": 1000.0, "freshness_s": 2.5})
     assert (
-        describe(progress.read(), now=1004.0) == "bronze lag 12 offsets, silver batch 4s ago, freshness 2.5s"
+        describe(progress.read(), now=1004.0) == "kafka lag 12 offsets, silver batch 4s ago, freshness 2.5s"
     )
+    progress.update("app", {"restarts": 2, "crash_loop": False})
+    assert describe(progress.read(), now=1004.0).endswith("freshness 2.5s, 2 restart(s)")
 
 
 def test_freshness_is_the_time_from_reception_to_the_end_of_the_batch() -> None:

@@ -31,7 +31,9 @@ class RuntimeSettings(BaseSettings):
     kafka_controller_port: Port = 9093
     kafka_heap: str = "-Xms256m -Xmx1g"
     kafka_log_level: str = Field(default="INFO", description="level of the broker's own log4j loggers")
-    kafka_partitions: int = Field(default=3, description="partitions of the platform's topics")
+    kafka_partitions: int = Field(
+        default=4, description="partitions of the platform's topics (events are keyed by user)"
+    )
     events_topic: str = "events"
     deadletter_topic: str = "events.deadletter"
     start_timeout_s: float = 90.0

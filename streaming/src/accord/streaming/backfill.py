@@ -64,6 +64,7 @@ def backfill(
                 sf.col("offset").alias("kafka_offset"),
             )
             delta_io.delete_matching(spark, lake.silver, coordinates, quarantine.KEYS)
+            delta_io.delete_matching(spark, lake.event_ids, coordinates, quarantine.KEYS)
             delta_io.delete_matching(spark, lake.quarantine, coordinates, quarantine.KEYS)
         counts = processor.process(rows, batch_id=int(day.strftime("%Y%m%d")))
         log.info("backfill day done", extra={"day": str(day), "rebuild": rebuild, **counts.as_log()})

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BRONZE_QUERY = "bronze"
+BRONZE_PARTITIONS = ("ingest_date",)
 
 
 def kafka_options(settings: StreamingSettings) -> dict[str, str]:
@@ -64,25 +65,30 @@ def ensure_bronze_table(spark: SparkSession, path: str) -> None:
 
     DeltaTable.createIfNotExists(spark).location(path).addColumns(
         spark.createDataFrame([], BRONZE_SCHEMA).schema
-    ).partitionedBy("ingest_date").execute()
+    ).partitionedBy(*BRONZE_PARTITIONS).execute()
+
+
+def kafka_reader(spark: SparkSession, settings: StreamingSettings) -> DataFrame:
+    """The streaming Kafka source of the `events` topic, one task per topic partition."""
+    reader = spark.readStream.format("kafka").options(**kafka_options(settings))
+    reader = reader.option("startingOffsets", settings.starting_offsets)
+    if settings.max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(settings.max_offsets_per_trigger))
+    return reader.load()
 
 
 def start_bronze(
     spark: SparkSession, settings: StreamingSettings, *, available_now: bool = False
 ) -> StreamingQuery:
-    """Start the Kafka → Bronze query (continuous micro-batches, or once over what is available)."""
+    """Start the Kafka → Bronze query alone (the service runs `accord.streaming.ingest` instead)."""
     lake = Lake.from_settings(settings)
     ensure_bronze_table(spark, lake.bronze)
-    reader = spark.readStream.format("kafka").options(**kafka_options(settings))
-    reader = reader.option("startingOffsets", settings.starting_offsets)
-    if settings.max_offsets_per_trigger:
-        reader = reader.option("maxOffsetsPerTrigger", str(settings.max_offsets_per_trigger))
     writer = (
-        to_bronze(reader.load())
+        to_bronze(kafka_reader(spark, settings))
         .writeStream.queryName(BRONZE_QUERY)
         .format("delta")
         .outputMode("append")
-        .partitionBy("ingest_date")
+        .partitionBy(*BRONZE_PARTITIONS)
         .option("checkpointLocation", lake.checkpoint(BRONZE_QUERY))
     )
     writer = (

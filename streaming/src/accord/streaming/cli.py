@@ -22,6 +22,15 @@ def stream() -> None:
     """Run the streaming jobs: Kafka → Bronze → Silver (+ Quarantine)."""
 
 
+@stream.command("split")
+@click.option("--once", is_flag=True, help="copy what is in Kafka now, process it, then stop")
+def stream_split(once: bool) -> None:
+    """Bronze and Silver as two queries (two hops: Silver streams Bronze's commits)."""
+    from accord.streaming.app import run
+
+    run(StreamingSettings(), ("bronze", "silver"), once=once)
+
+
 @stream.command("bronze")
 @click.option("--once", is_flag=True, help="copy what is in Kafka now, then stop")
 def stream_bronze(once: bool) -> None:
@@ -43,7 +52,7 @@ def stream_silver(once: bool) -> None:
 @stream.command("serve")
 @click.option("--once", is_flag=True, help="process what is available now, then stop")
 def stream_serve(once: bool) -> None:
-    """Both queries in one Spark application (what `accord up` runs)."""
+    """Kafka → Bronze → Silver in one query, restarted when it dies (what `accord up` runs)."""
     from accord.streaming.app import run
 
     run(StreamingSettings(), once=once)

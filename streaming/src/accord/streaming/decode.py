@@ -13,7 +13,7 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from accord.streaming.batch_schemas import ENVELOPE_FIELD, BatchSchemas, ResolvedWriter
-from accord.streaming.framing import avro_payload, header_epoch_millis
+from accord.streaming.framing import MAX_MILLIS, MIN_MILLIS, avro_payload, header_epoch_millis
 from accord.streaming.rules import event_rules, first_broken
 from accord.wire.headers import SENT_AT as SENT_AT_HEADER
 
@@ -103,12 +103,22 @@ def _decode_subject(rows: DataFrame, subject: str, writers: list[ResolvedWriter]
 
 
 def corrected_time() -> Column:
-    """`received_at - (sent_at - event_time)`: the device's time moved onto the platform's clock."""
+    """`received_at - (sent_at - event_time)`: the device's time moved onto the platform's clock.
+
+    Without both clocks it is `event_time` itself. The arithmetic cannot throw under ANSI mode:
+    the sums are `try_` forms and the result becomes a timestamp only inside years 1-9999, so
+    an absurd time or clock skew yields null (quarantined as `event_time_out_of_range`), never a
+    failed micro-batch.
+    """
     from pyspark.sql import functions as sf
 
-    shift = sf.unix_millis(sf.col("received_at")) - sf.unix_millis(sf.col("sent_at"))
-    corrected = sf.timestamp_millis(sf.unix_millis(sf.col("event_time")) + shift)
-    return sf.coalesce(corrected, sf.col("event_time"))
+    shift = sf.try_subtract(sf.unix_millis(sf.col("received_at")), sf.unix_millis(sf.col("sent_at")))
+    total = sf.try_add(sf.unix_millis(sf.col("event_time")), shift)
+    return (
+        sf.when(sf.col("sent_at").isNull() | sf.col("received_at").isNull(), sf.col("event_time"))
+        .when(total.between(MIN_MILLIS, MAX_MILLIS), sf.timestamp_millis(total))
+        .otherwise(sf.lit(None).cast("timestamp"))
+    )
 
 
 def decode(bronze: DataFrame, schemas: BatchSchemas, horizon: timedelta, skew: timedelta) -> Decoded:

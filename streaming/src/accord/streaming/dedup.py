@@ -1,4 +1,4 @@
-"""Deduplication on `event_id`, within a micro-batch and against the Silver table.
+"""Deduplication on `event_id`, within a micro-batch and against the copies Silver already keeps.
 
 The earliest copy (Kafka timestamp, then partition, then offset) is kept. Any other copy is an
 exact duplicate when its payload bytes are the same as the kept copy's, and a conflicting
@@ -6,6 +6,9 @@ duplicate otherwise. A Silver row whose Kafka coordinates are the candidate's ow
 record, written by an earlier attempt of the same batch (or by the stream, for a backfill):
 it is `kept`, counted with the inserted rows but not written again, so a re-run classifies
 every record as the first attempt did.
+
+The kept copies come from the event-id index (`accord.streaming.id_index`), so a batch reads
+only the few index files its ids can be in, never the whole table.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ DUPLICATE = "duplicate"
 CONFLICTING = "conflicting"
 
 COORDINATES = ("kafka_topic", "kafka_partition", "kafka_offset")
+KEPT_SCHEMA = "event_id string, _kept_hash string, _kept_topic string, _kept_partition int, _kept_offset long"
 
 
-def classify(candidates: DataFrame, silver: DataFrame | None) -> DataFrame:
+def classify(candidates: DataFrame, kept: DataFrame | None) -> DataFrame:
     """`candidates` (valid decoded events with `payload_sha256`) with a `dedup_status` column.
 
-    `kept_partition`/`kept_offset` say which record holds the kept copy, for duplicates.
+    `kept` holds, for ids already kept in Silver, the kept copy's hash and Kafka coordinates
+    (`KEPT_SCHEMA`, one row per id). `kept_partition`/`kept_offset` say which record holds the
+    kept copy, for duplicates.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as sf
@@ -40,20 +46,12 @@ def classify(candidates: DataFrame, silver: DataFrame | None) -> DataFrame:
             "_first_offset": sf.first("kafka_offset").over(order),
         }
     )
-    if silver is None:
+    if kept is None:
         joined = ranked.withColumns(
             {name: sf.lit(None) for name in ("_kept_hash", "_kept_topic", "_kept_partition", "_kept_offset")}
         )
     else:
-        ids = ranked.select("event_id").distinct()
-        kept = silver.join(sf.broadcast(ids), "event_id").select(
-            "event_id",
-            sf.col("payload_sha256").alias("_kept_hash"),
-            sf.col("kafka_topic").alias("_kept_topic"),
-            sf.col("kafka_partition").alias("_kept_partition"),
-            sf.col("kafka_offset").alias("_kept_offset"),
-        )
-        joined = ranked.join(kept, "event_id", "left")
+        joined = ranked.join(sf.broadcast(kept), "event_id", "left")
     in_table = sf.col("_kept_hash").isNotNull()
     is_self = (
         in_table

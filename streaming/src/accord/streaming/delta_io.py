@@ -83,9 +83,22 @@ def table_exists(spark: SparkSession, path: str) -> bool:
     return load_if_exists(spark, path) is not None
 
 
-def append(df: DataFrame, path: str, *, partition_by: Sequence[str] = (), txn: Txn | None = None) -> None:
-    """Append `df` to the table at `path` (creating it), at most once per `txn`."""
+def append(
+    df: DataFrame,
+    path: str,
+    *,
+    partition_by: Sequence[str] = (),
+    txn: Txn | None = None,
+    optimize_write: bool = False,
+) -> None:
+    """Append `df` to the table at `path` (creating it), at most once per `txn`.
+
+    `optimize_write` shuffles the rows by partition before writing, so each partition a batch
+    touches gets one file rather than one per task.
+    """
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
+    if optimize_write:
+        writer = writer.option("optimizeWrite", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     if txn is not None:

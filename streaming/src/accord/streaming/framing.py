@@ -14,6 +14,11 @@ from accord.wire.framing import FRAME_HEADER_BYTES, MAGIC_BYTE, SCHEMA_ID_BYTES
 if TYPE_CHECKING:
     from pyspark.sql import Column
 
+# epoch milliseconds of 0001-01-01 and 9999-12-31T23:59:59.999: the times the pipeline accepts;
+# converting anything outside would overflow under ANSI mode
+MIN_MILLIS = -62_135_596_800_000
+MAX_MILLIS = 253_402_300_799_999
+
 
 def schema_id(value: str = "value") -> Column:
     """The schema id of a Confluent-framed value, or null when the framing is bad.
@@ -44,10 +49,11 @@ def header_text(name: str, headers: str = "headers") -> Column:
 
 
 def header_epoch_millis(name: str, headers: str = "headers") -> Column:
-    """A header holding epoch milliseconds as text, as a timestamp (null when absent or not a number)."""
+    """A header holding epoch milliseconds as text, as a timestamp.
+
+    Null when absent, not a number, or outside years 1-9999 (so the conversion cannot overflow).
+    """
     from pyspark.sql import functions as sf
 
-    return sf.expr(
-        f"timestamp_millis(try_cast(CAST(try_element_at(filter({headers}, h -> h.key = '{name}'), 1).value "
-        "AS STRING) AS BIGINT))"
-    )
+    millis = header_text(name, headers).try_cast("bigint")
+    return sf.when(millis.between(MIN_MILLIS, MAX_MILLIS), sf.timestamp_millis(millis))

@@ -42,6 +42,11 @@ class Lake:
         return f"{self.root}/silver/events"
 
     @property
+    def event_ids(self) -> str:
+        """One row per Silver event, partitioned for deduplication lookups (`accord.streaming.id_index`)."""
+        return f"{self.root}/silver/event_ids"
+
+    @property
     def assignments(self) -> str:
         """First exposure per user and experiment, the source of Silver's `experiments` map."""
         return f"{self.root}/silver/experiment_assignments"

@@ -57,16 +57,20 @@ def kafka_lag(progress: Any) -> int | None:
 
 
 def describe(facts: dict[str, dict[str, Any]], now: float | None = None) -> str:
-    """One line for `accord status`: Bronze lag and Silver freshness."""
+    """One line for `accord status`: Kafka lag, Silver freshness and restarts of dead queries."""
     now = time.time() if now is None else now
     parts = []
-    bronze, silver = facts.get("bronze", {}), facts.get("silver", {})
-    if "kafka_lag" in bronze:
-        parts.append(f"bronze lag {bronze['kafka_lag']} offsets")
+    silver, app = facts.get("silver", {}), facts.get("app", {})
+    # the service's one query is `ingest`; `bronze` when the hops run apart
+    source = facts.get("ingest", facts.get("bronze", {}))
+    if source.get("kafka_lag") is not None:
+        parts.append(f"kafka lag {source['kafka_lag']} offsets")
     if "finished_at" in silver:
         parts.append(f"silver batch {now - float(silver['finished_at']):.0f}s ago")
     if silver.get("freshness_s") is not None:
         parts.append(f"freshness {float(silver['freshness_s']):.1f}s")
+    if app.get("restarts"):
+        parts.append(f"{app['restarts']} restart(s)" + (" [crash loop]" if app.get("crash_loop") else ""))
     return ", ".join(parts) or "no batch yet"
 
 

@@ -41,7 +41,8 @@ def _blank(name: str) -> Column:
 def event_rules(horizon: timedelta, skew: timedelta) -> list[Rule]:
     """The rules, over `event_id`, `user_id`, `anonymous_id`, `event_time_corrected` and `reference_time`.
 
-    `reference_time` is when the platform received the event.
+    `reference_time` is when the platform received the event; `event_time_corrected` is null when
+    it could not be computed (see `accord.streaming.decode.corrected_time`).
     """
     from pyspark.sql import functions as sf
 
@@ -56,6 +57,16 @@ def event_rules(horizon: timedelta, skew: timedelta) -> list[Rule]:
             "missing_identity",
             _blank("user_id") & _blank("anonymous_id"),
             sf.lit("neither user_id nor anonymous_id is set"),
+        ),
+        Rule(
+            "event_time_out_of_range",
+            corrected.isNull(),
+            sf.format_string(
+                "event time %s, sent at %s, received at %s: the corrected time is outside years 1-9999",
+                sf.col("event_time"),
+                sf.col("sent_at"),
+                sf.col("received_at"),
+            ),
         ),
         Rule(
             "event_time_too_old",

@@ -39,7 +39,9 @@ class StreamingSettings(BaseSettings):
     spark_master: str = "local[2]"
     spark_driver_memory: str = "1g"
     shuffle_partitions: int = 4
-    trigger_interval: str = Field(default="5 seconds", description="micro-batch trigger of the streams")
+    # a micro-batch starts at most this often; one that takes longer is followed at once by the
+    # next, so under load batches run back to back and freshness is about one batch's duration
+    trigger_interval: str = Field(default="1 second", description="micro-batch trigger of the streams")
     starting_offsets: str = Field(
         default="earliest",
         description="where a new Bronze checkpoint starts: earliest, latest or Kafka JSON offsets",
@@ -48,6 +50,11 @@ class StreamingSettings(BaseSettings):
     max_files_per_trigger: int | None = Field(
         default=None, description="caps a Silver micro-batch (Bronze files)"
     )
+    registry_wait_s: float = Field(
+        default=300.0, description="how long a batch waits for an unreachable registry before failing"
+    )
+    restart_backoff_s: float = Field(default=1.0, description="first delay before restarting a dead query")
+    restart_backoff_max_s: float = Field(default=60.0, description="longest delay between restarts")
 
     # an hour: mobile and browser clients hold events while offline or backgrounded, and an event
     # that arrives within that is ordinary traffic, not a late one

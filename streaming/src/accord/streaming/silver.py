@@ -16,15 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from functools import reduce
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from accord.streaming import dedup, delta_io, quarantine
-from accord.streaming.batch_schemas import BatchSchemaResolver
+from accord.streaming import dedup, delta_io, id_index, quarantine
+from accord.streaming.batch_schemas import BatchSchemaResolver, BatchSchemas
 from accord.streaming.bronze import ensure_bronze_table
-from accord.streaming.decode import CONFLICTING_DUPLICATE, decode
-from accord.streaming.errors import StreamFailedError
+from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
+from accord.streaming.errors import SchemaLookupError, StreamFailedError
 from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, record_exposures
 from accord.streaming.lake import Lake
 from accord.streaming.ops import BatchCounts, last_max_event_time, record_batch
@@ -39,7 +40,9 @@ log = logging.getLogger(__name__)
 
 SILVER_QUERY = "silver"
 SILVER_APP_ID = "accord-silver"
-PARTITION_COLUMNS = ("event_date", "event_type")
+# by date only: a partition per event type and day multiplies small files; readers filter on
+# event_type through file statistics (maintenance clusters files on it)
+PARTITION_COLUMNS = ("event_date",)
 LEADING_COLUMNS = (
     "event_id",
     "event_type",
@@ -68,7 +71,7 @@ TRAILING_COLUMNS = (
     "event_date",
 )
 
-WORKING_COLUMNS = ("dedup_status", "kept_partition", "kept_offset", "key", "value")
+WORKING_COLUMNS = ("dedup_status", "kept_partition", "kept_offset", "key", "value", id_index.BUCKET_COLUMN)
 
 
 def silver_columns(columns: list[str]) -> list[str]:
@@ -132,6 +135,7 @@ class SilverBatch:
         started = time.monotonic()
         if not self._loaded:
             self._max_event_time = last_max_event_time(spark, self.lake.silver_batches)
+            id_index.ensure(spark, self.lake.event_ids, self.lake.silver)
             self._loaded = True
         try:
             counts = self._process(self._cache(batch), batch_id)
@@ -163,33 +167,67 @@ class SilverBatch:
             return counts
         ids = [schema_id for schema_id in per_id if schema_id is not None]
         settings = self.settings
-        decoded = decode(
-            batch, self.catalog.for_batch(ids), settings.event_time_horizon, settings.event_time_skew
-        )
+        schemas = self._schemas(ids)
+        decoded = decode(batch, schemas, settings.event_time_horizon, settings.event_time_skew)
+        # records without good framing or with an unknown id are known from the first pass
+        known = {w.schema_id for writers in schemas.by_subject.values() for w in writers}
+        quarantined: Counter[str] = Counter()
+        for schema_id, n in per_id.items():
+            if schema_id is None:
+                quarantined[BAD_FRAMING] += n
+            elif schema_id not in known:
+                quarantined[UNKNOWN_SCHEMA] += n
         rejects = [decoded.rejects]
         if decoded.events is not None:
-            events = self._cache(decoded.events)
+            events = self._cache(decoded.events.withColumn(id_index.BUCKET_COLUMN, id_index.bucket()))
             rejects.append(events.filter(sf.col("reason").isNotNull()))
-            classified = self._classify(events.filter(sf.col("reason").isNull()).drop("reason", "detail"))
-            rejects.append(_conflicts(classified, decoded.rejects.columns))
-            new_rows, exposures = self._count_classified(counts, classified)
-            if new_rows:
-                self._write_silver(
-                    classified.filter(sf.col("dedup_status") == dedup.INSERT), batch_id, exposures=exposures
-                )
-        everything = reduce(lambda a, b: a.unionByName(b), [r.select("reason") for r in rejects])
-        counts.quarantined = {
-            row.reason: row.n for row in everything.groupBy("reason").agg(sf.count("*").alias("n")).collect()
-        }
+            # one pass counts the broken rules and gives the index spans of the valid events
+            spans = []
+            summary = events.groupBy("reason", id_index.BUCKET_COLUMN).agg(
+                sf.min("event_id").alias("low"), sf.max("event_id").alias("high"), sf.count("*").alias("n")
+            )
+            for row in summary.collect():
+                if row.reason is None:
+                    spans.append((row[id_index.BUCKET_COLUMN], row.low, row.high))
+                else:
+                    quarantined[row.reason] += row.n
+            if spans:
+                valid = events.filter(sf.col("reason").isNull()).drop("reason", "detail")
+                classified = self._classify(valid, spans)
+                rejects.append(_conflicts(classified, decoded.rejects.columns))
+                new_rows, exposures = self._count_classified(counts, classified)
+                if counts.conflicting:
+                    quarantined[CONFLICTING_DUPLICATE] += counts.conflicting
+                if new_rows:
+                    inserts = classified.filter(sf.col("dedup_status") == dedup.INSERT)
+                    self._write_silver(inserts, batch_id, exposures=exposures)
+        counts.quarantined = dict(quarantined)
         if counts.quarantined:
             quarantine.write(rejects, self.lake.quarantine)
         return counts
 
-    def _classify(self, valid: DataFrame) -> DataFrame:
+    def _schemas(self, ids: list[int]) -> BatchSchemas:
+        """The batch's schemas, waiting for the registry while it cannot be reached.
+
+        The batch is held, not failed: its records must not be quarantined as unknown because
+        the registry is down. After `registry_wait_s` the batch fails and the query is restarted.
+        """
+        deadline = time.monotonic() + self.settings.registry_wait_s
+        delay = 1.0
+        while True:
+            try:
+                return self.catalog.for_batch(ids)
+            except SchemaLookupError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                facts = {"error": str(exc), "retry_in_s": delay}
+                log.warning("registry unreachable, batch waits", extra=facts)
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _classify(self, valid: DataFrame, spans: list[tuple[str, str, str]]) -> DataFrame:
         from pyspark.sql import functions as sf
 
-        spark = valid.sparkSession
-        silver = delta_io.load_if_exists(spark, self.lake.silver)
         # Late means behind the stream's watermark or, before any batch has set one (the first
         # batch, a backfill from scratch), behind its own arrival by more than the watermark delay.
         delay_s = int(self.settings.watermark_delay.total_seconds())
@@ -197,8 +235,70 @@ class SilverBatch:
         watermark = self.watermark()
         if watermark is not None:
             late = late | (sf.col("event_time_corrected") < sf.lit(watermark))
-        hashed = valid.withColumn("payload_sha256", sf.sha2(sf.col("value"), 256))
-        return self._cache(dedup.classify(hashed, silver).withColumn("is_late", late))
+        candidates = valid.withColumns(
+            {
+                "payload_sha256": sf.sha2(sf.col("value"), 256),
+                "event_date": sf.to_date("event_time_corrected"),
+            }
+        )
+        kept = self._kept_copies(candidates, spans)
+        return self._cache(dedup.classify(candidates, kept).withColumn("is_late", late))
+
+    def _kept_copies(self, candidates: DataFrame, spans: list[tuple[str, str, str]]) -> DataFrame | None:
+        """The copies Silver keeps of the candidates' ids, as `dedup.KEPT_SCHEMA` rows (None: none).
+
+        An index row whose coordinates are a candidate's own was written by an earlier attempt
+        of this very batch (or by the stream, for a backfill). The index is written before
+        Silver, so such a row counts only when Silver holds it too; otherwise the attempt died
+        in between and the record is inserted now.
+        """
+        from pyspark.sql import functions as sf
+
+        spark = candidates.sparkSession
+        index = id_index.lookup(spark, self.lake.event_ids, spans)
+        if index is None:
+            return None
+        own = candidates.select("event_id", *[sf.col(c).alias(f"_own_{c}") for c in dedup.COORDINATES])
+        is_own = reduce(lambda a, b: a & b, [sf.col(c) == sf.col(f"_own_{c}") for c in dedup.COORDINATES])
+        matches = (
+            index.join(sf.broadcast(own), "event_id")
+            .groupBy(*id_index.COLUMNS)
+            .agg(sf.max(is_own).alias("is_own"))
+            .collect()
+        )
+        if not matches:
+            return None
+        own_rows = [m for m in matches if m.is_own]
+        in_silver = self._in_silver(spark, own_rows) if own_rows else set()
+        kept: dict[str, tuple[str, str, str, int, int]] = {}
+        for m in matches:
+            coordinates = (m.kafka_topic, m.kafka_partition, m.kafka_offset)
+            if m.is_own and coordinates not in in_silver:
+                continue
+            kept.setdefault(m.event_id, (m.event_id, m.payload_sha256, *coordinates))
+        if not kept:
+            return None
+        return spark.createDataFrame(list(kept.values()), dedup.KEPT_SCHEMA)
+
+    def _in_silver(self, spark: SparkSession, rows: list[Any]) -> set[tuple[str, int, int]]:
+        """The Kafka coordinates of `rows` (index rows) that Silver holds, read from their dates only."""
+        from pyspark.sql import functions as sf
+
+        silver = delta_io.load_if_exists(spark, self.lake.silver)
+        if silver is None:
+            return set()
+        dates = sorted({row.event_date for row in rows})
+        wanted = spark.createDataFrame(
+            [(row.kafka_topic, row.kafka_partition, row.kafka_offset) for row in rows],
+            "kafka_topic string, kafka_partition int, kafka_offset long",
+        )
+        found = (
+            silver.filter(sf.col("event_date").isin(dates))
+            .select(*dedup.COORDINATES)
+            .join(sf.broadcast(wanted), list(dedup.COORDINATES))
+            .collect()
+        )
+        return {(r.kafka_topic, r.kafka_partition, r.kafka_offset) for r in found}
 
     def _count_classified(self, counts: BatchCounts, classified: DataFrame) -> tuple[bool, bool]:
         """Fill `counts` from the classified rows; say whether there are new rows, and new exposures."""
@@ -234,17 +334,19 @@ class SilverBatch:
             {
                 "silver_batch_id": sf.lit(batch_id).cast("long"),
                 "processed_at": sf.current_timestamp(),
-                "event_date": sf.to_date("event_time_corrected"),
             }
         )
         if exposures:
             record_exposures(spark, self.lake.assignments, inserts)
         rows = attach_experiments(spark, self.lake.assignments, inserts).drop(*WORKING_COLUMNS)
-        rows = rows.select(*silver_columns(rows.columns))
-        # classification already checked every row against the table, so a plain append suffices;
-        # the stream's txn makes a re-run of a committed batch a no-op
         txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
-        delta_io.append(rows, self.lake.silver, partition_by=PARTITION_COLUMNS, txn=txn)
+        # the index first: a crash between the two writes leaves index rows that Silver lacks,
+        # which the re-run recognises as its own (see `_kept_copies`) and writes to Silver then
+        id_index.add(inserts, self.lake.event_ids, txn=txn)
+        rows = rows.select(*silver_columns(rows.columns))
+        # classification already checked every row against the index, so a plain append
+        # suffices; the stream's txn makes a re-run of a committed batch a no-op
+        delta_io.append(rows, self.lake.silver, partition_by=PARTITION_COLUMNS, txn=txn, optimize_write=True)
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -105,37 +105,33 @@ class Pipeline:
         return Lake.from_settings(self.settings)
 
     def bronze(self) -> None:
-        """Copy every record Kafka holds now into Bronze."""
+        """Copy every record Kafka holds now into Bronze (the first of the two hops)."""
         from accord.streaming.bronze import start_bronze
 
         start_bronze(self.spark, self.settings, available_now=True).awaitTermination()
 
     def silver(self) -> None:
-        """Process every Bronze row not processed yet."""
+        """Process every Bronze row the Bronze → Silver query has not processed yet (the second hop)."""
         from accord.streaming.silver import start_silver
 
         start_silver(self.spark, self.settings, self.catalog, available_now=True).awaitTermination()
 
     def run(self) -> None:
-        """Bronze, then Silver."""
-        self.bronze()
-        self.silver()
+        """Every record Kafka holds now through Bronze and Silver, as the stream service does."""
+        from accord.streaming.ingest import start_ingest
+
+        start_ingest(self.spark, self.settings, self.catalog, available_now=True).awaitTermination()
 
     @contextlib.contextmanager
     def streaming(self) -> Iterator[None]:
-        """Both queries running continuously (trigger interval of the settings) inside the block."""
-        from accord.streaming.bronze import start_bronze
-        from accord.streaming.silver import start_silver
+        """The service's query running continuously (trigger interval of the settings) inside the block."""
+        from accord.streaming.ingest import start_ingest
 
-        queries = [
-            start_bronze(self.spark, self.settings),
-            start_silver(self.spark, self.settings, self.catalog),
-        ]
+        query = start_ingest(self.spark, self.settings, self.catalog)
         try:
             yield
         finally:
-            for query in queries:
-                query.stop()
+            query.stop()
 
     def wait_for(self, table: str, condition: str, rows: int, timeout_s: float = 240) -> None:
         """Wait until `table` holds at least `rows` rows matching the SQL `condition`."""
