@@ -283,7 +283,7 @@ def _raw_post(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Re
             400,
             "invalid_sent_at",
         ),
-        (b"{}", {"Content-Type": "text/plain"}, 415, "unsupported_content_type"),
+        (b"{}", {"Content-Type": "text/html"}, 415, "unsupported_content_type"),
         (b"{}", {}, 415, "unsupported_content_type"),
         (
             b"{}",

@@ -65,15 +65,18 @@ class JsonEvent(BaseModel):
         default=None, ge=1, le=2**31 - 1, description="registered version; the latest when absent"
     )
     payload: dict[str, Any] = Field(
-        description="the record's fields as JSON: unions by their plain value, longs and timestamp-millis "
-        "as integers, enums as their symbol; must contain envelope.event_id (a UUID)"
+        description="the record's fields as JSON: unions by their plain value, longs as integers, "
+        "timestamps as epoch milliseconds (microseconds for timestamp-micros) or RFC 3339 text with an "
+        "offset, decimals as strings, enums as their symbol; must contain envelope.event_id (a UUID)"
     )
 
 
 class JsonBatch(BaseModel):
     """A JSON batch body."""
 
-    sent_at: AwareDatetime = Field(description="the client's clock when the batch left, RFC 3339 with offset")
+    sent_at: AwareDatetime | int = Field(
+        description="the client's clock when the batch left: RFC 3339 with offset, or epoch milliseconds"
+    )
     events: list[JsonEvent] = Field(min_length=1)
 
 

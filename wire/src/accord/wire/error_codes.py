@@ -48,7 +48,11 @@ class ErrorCode(StrEnum):
     )
     EMPTY_BATCH = "empty_batch", "400", "the batch holds no events"
     MISSING_SENT_AT = "missing_sent_at", "400", "no `Accord-Sent-At` header (Avro) or `sent_at` field (JSON)"
-    INVALID_SENT_AT = "invalid_sent_at", "400", "`sent_at` is not an RFC 3339 time with a UTC offset"
+    INVALID_SENT_AT = (
+        "invalid_sent_at",
+        "400",
+        "`sent_at` is neither epoch milliseconds nor an RFC 3339 time with a UTC offset",
+    )
     SENT_AT_OUT_OF_RANGE = (
         "sent_at_out_of_range",
         "400",
@@ -146,6 +150,11 @@ class ErrorCode(StrEnum):
     UNKNOWN_FIELD = "unknown_field", "schema_violation", "a JSON payload has a field the schema does not have"
     OUT_OF_RANGE = "out_of_range", "schema_violation", "an integer does not fit its Avro int or long"
     NOT_IN_ENUM = "not_in_enum", "schema_violation", "a value is not one of its enum's symbols"
+    INVALID_TIMESTAMP = (
+        "invalid_timestamp",
+        "schema_violation",
+        "a timestamp field is neither epoch milliseconds nor an RFC 3339 time with a UTC offset",
+    )
     INVALID_DECIMAL = "invalid_decimal", "schema_violation", "a decimal field is not a decimal number"
     DECIMAL_OUT_OF_RANGE = (
         "decimal_out_of_range",
