@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -147,3 +148,25 @@ class TopicReader:
 
     def __exit__(self, *_: object) -> None:
         self._consumer.close()
+
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "schemas" / "avro"
+SEGMENT_MAPPING = Path(__file__).resolve().parents[2] / "schemas" / "segment.json"
+
+
+def _inlined(node: Any, defined: set[str]) -> Any:
+    """`node` with each `accord.common.*` reference replaced by its definition (once, then by name)."""
+    if isinstance(node, str) and node.startswith("accord.common.") and node not in defined:
+        defined.add(node)
+        return _inlined(json.loads((CONTRACTS / (node.replace(".", "/") + ".avsc")).read_text()), defined)
+    if isinstance(node, dict):
+        return {k: _inlined(v, defined) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inlined(v, defined) for v in node]
+    return node
+
+
+def register_contract(registry_url: str, name: str) -> Registered:
+    """Register the platform's contract `accord.events.<name>`, self-contained, under its subject."""
+    schema = json.loads((CONTRACTS / "accord" / "events" / f"{name}.avsc").read_text())
+    return register(registry_url, _inlined(schema, set()))

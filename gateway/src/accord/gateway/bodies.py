@@ -6,11 +6,27 @@ import zlib
 from collections.abc import AsyncIterator
 
 import orjson
+from fastapi import Request
 
 from accord.gateway.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 from accord.gateway.json_times import rfc3339_epoch
 from accord.wire.error_codes import ErrorCode
 from accord.wire.rules import time_in_range
+
+BEACON = "text/plain"
+"""What `navigator.sendBeacon` sends a string as: read as JSON, with the key in `writeKey`."""
+
+
+def request_credentials(request: Request, kind: str) -> tuple[str | None, str | None] | None:
+    """The Authorization header and `writeKey` query parameter to authenticate with.
+
+    None when a beacon body (`text/plain`) names neither: its key is then the body's `writeKey`
+    field, read once the body is.
+    """
+    authorization, write_key = request.headers.get("authorization"), request.query_params.get("writeKey")
+    if kind == BEACON and not authorization and not write_key:
+        return None
+    return authorization, write_key
 
 
 def media_type(content_type: str | None) -> str:

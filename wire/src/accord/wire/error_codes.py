@@ -79,7 +79,19 @@ class ErrorCode(StrEnum):
         "the Authorization header is not `Bearer <key>`",
     )
     INVALID_WRITE_KEY = "invalid_write_key", "401", "the write key is not known to this gateway"
+    INVALID_PARAMETERS = (
+        "invalid_parameters",
+        "400",
+        "a query parameter or header is not of its documented form",
+    )
+    ORIGIN_NOT_ALLOWED = (
+        "origin_not_allowed",
+        "403",
+        "the browser Origin is not one of the write key's allowed origins (CORS)",
+    )
     SCHEMA_NOT_REGISTERED = "schema_not_registered", "404", "no version of the subject has this schema"
+    NOT_FOUND = "not_found", "404", "the gateway has no route at this path"
+    METHOD_NOT_ALLOWED = "method_not_allowed", "405", "the route does not answer this method (see `Allow`)"
     BODY_TOO_LARGE = "body_too_large", "413", "the body (after gzip decoding) exceeds the limit"
     TOO_MANY_EVENTS = "too_many_events", "413", "the batch holds more events than the limit"
     UNSUPPORTED_CONTENT_TYPE = (
@@ -116,6 +128,16 @@ class ErrorCode(StrEnum):
         "a JSON event's `version` is not a positive integer",
     )
     MISSING_PAYLOAD = "missing_payload", "format_violation", "a JSON event has no `payload`"
+    INVALID_SEGMENT_MESSAGE = (
+        "invalid_segment_message",
+        "format_violation",
+        "a Segment message is not an object with a known `type` and a `messageId`",
+    )
+    UNMAPPED_SEGMENT_EVENT = (
+        "unmapped_segment_event",
+        "unknown_schema",
+        "no mapping names an Accord event for this Segment call (`type`, and `event` for track)",
+    )
     UNDECODABLE_AVRO = (
         "undecodable_avro",
         "schema_violation",
