@@ -288,3 +288,20 @@ def test_a_beacon_body_names_its_key_and_cors_allows_only_the_keys_origins(
     assert elsewhere.status_code == 403
     assert elsewhere.json()["error"]["code"] == "origin_not_allowed"
     assert "access-control-allow-origin" not in elsewhere.headers
+
+
+def test_a_batch_of_things_that_are_not_messages_is_rejected_per_message(
+    segment_gateway: GatewayHandle,
+) -> None:
+    response = httpx.post(
+        f"{segment_gateway.url}/v1/batch",
+        json={"batch": [42, {"type": "alias", "messageId": "x"}]},
+        headers={"Authorization": _basic(segment_gateway.write_key)},
+        timeout=30,
+    )
+
+    assert response.status_code == 422, response.text
+    assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+        (0, "invalid_segment_message"),
+        (1, "invalid_segment_message"),
+    ]

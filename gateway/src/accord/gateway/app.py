@@ -101,6 +101,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _internal_error)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -128,6 +129,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     where = ".".join(str(part) for part in first.get("loc", ()))
     message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid request"))
     return json_response(400, {"error": {"code": ErrorCode.INVALID_PARAMETERS, "message": message}})
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure, logged with its traceback, answered in the error envelope."""
+    log.exception("request failed", extra={"path": request.url.path, "method": request.method})
+    message = "the gateway failed unexpectedly; the failure is logged"
+    return json_response(500, {"error": {"code": ErrorCode.INTERNAL_ERROR, "message": message}})
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

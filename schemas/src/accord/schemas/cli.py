@@ -51,11 +51,24 @@ def schemas() -> None:
 @schemas.command()
 @_dir_option
 def lint(schemas_dir: Path | None) -> None:
-    """Check every .avsc against the contract rules; print `file:field: rule: message` per violation."""
+    """Check every .avsc against the contract rules, and the Segment mapping against the contracts.
+
+    Prints `file:field: rule: message` per violation.
+    """
+    from accord.schemas.catalog import load_catalog
+    from accord.schemas.errors import SchemaFilesError
     from accord.schemas.lint import lint_directory
+    from accord.schemas.segment_mapping import lint_segment_mapping
 
     settings = _settings(schemas_dir)
     findings = lint_directory(settings.schemas_dir, settings.events_topic)
+    if not findings and settings.segment_mapping.is_file():
+        try:
+            catalog = load_catalog(settings.schemas_dir, settings.events_topic)
+        except SchemaFilesError as exc:
+            findings = exc.findings
+        else:
+            findings = lint_segment_mapping(settings.segment_mapping, catalog)
     for finding in findings:
         click.echo(str(finding))
     if findings:

@@ -30,6 +30,10 @@ class SchemasSettings(BaseSettings):
         default=_SOURCE_ROOT / "compatibility.json",
         description="per-subject compatibility levels used by `check --against`",
     )
+    segment_mapping: Path = Field(
+        default=_SOURCE_ROOT / "segment.json",
+        description="the Segment mapping the gateway reads; `lint` checks it against the contracts",
+    )
     sdk_events_dir: Path = Field(
         default=_SOURCE_ROOT.parent / "sdk" / "src" / "accord" / "sdk" / "events",
         description="where `codegen` writes the generated event classes",

@@ -105,6 +105,7 @@ class ErrorCode(StrEnum):
         "Content-Encoding is neither gzip nor none",
     )
     RATE_LIMITED = "rate_limited", "429", "the write key sent more events than its rate allows; retry later"
+    INTERNAL_ERROR = "internal_error", "500", "the gateway failed unexpectedly; the request may be retried"
     KAFKA_UNAVAILABLE = "kafka_unavailable", "503", "Kafka did not acknowledge the request's records; retry"
     KAFKA_QUEUE_FULL = "kafka_queue_full", "503", "the gateway's producer queue is full; retry"
     REGISTRY_UNAVAILABLE = "registry_unavailable", "503", "the schema registry cannot be reached; retry"

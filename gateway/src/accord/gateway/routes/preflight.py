@@ -12,20 +12,20 @@ from accord.gateway.routes.responses import ERROR_DOC, error_response
 router = APIRouter()
 
 
-@router.options(
-    "/v1/{path:path}",
-    summary="CORS preflight",
-    status_code=204,
-    response_class=Response,
-    responses={
-        204: {"description": "the origin may send: the Access-Control-Allow-* headers say how"},
-        403: {
-            **ERROR_DOC,
-            "description": "origin_not_allowed: no write key (or not the `writeKey` named) allows it",
-        },
-    },
+BROWSER_ROUTES = (
+    "/v1/events",
+    "/v1/batch",
+    "/v1/track",
+    "/v1/page",
+    "/v1/screen",
+    "/v1/identify",
+    "/v1/schemas/resolve",
+    "/v1/stats",
 )
-async def preflight(request: Request, keys: KeysDep, path: str) -> Response:
+"""The routes a browser page may call; a preflight of any other path is answered 404."""
+
+
+async def preflight(request: Request, keys: KeysDep) -> Response:
     """Allow a browser page to send when its origin is configured with a write key.
 
     With the query parameter `writeKey`, the origins of that key are used; without it, those
@@ -36,3 +36,19 @@ async def preflight(request: Request, keys: KeysDep, path: str) -> Response:
     except RequestRejectedError as error:
         return error_response(error, 0)
     return Response(status_code=204, headers=preflight_headers(origin))
+
+
+for _path in BROWSER_ROUTES:
+    router.options(
+        _path,
+        summary="CORS preflight",
+        status_code=204,
+        response_class=Response,
+        responses={
+            204: {"description": "the origin may send: the Access-Control-Allow-* headers say how"},
+            403: {
+                **ERROR_DOC,
+                "description": "origin_not_allowed: no write key (or not the `writeKey` named) allows it",
+            },
+        },
+    )(preflight)

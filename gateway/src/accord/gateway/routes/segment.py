@@ -121,7 +121,8 @@ async def _handle(request: Request, gateway: GatewayDep, keys: WriteKeyStore, ca
             admit_origin(request, key)
         messages = _messages(document, call)
         received_at_ms = int(received_at_s * 1000)
-        sent_value = document.get("sentAt") or (messages[0].get("sentAt") if messages else None)
+        first = messages[0] if messages and isinstance(messages[0], dict) else {}
+        sent_value = document.get("sentAt") or first.get("sentAt")
         sent = received_at_ms if sent_value is None else sent_at_ms(sent_value, "field sentAt")
         mapping: SegmentMapping = request.app.state.segment
         quiet = gateway.settings.segment_unmapped == "deadletter"
