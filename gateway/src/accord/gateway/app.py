@@ -157,7 +157,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             component_schemas[model.__name__] = definition
         components["securitySchemes"] = {"writeKey": {"type": "http", "scheme": "bearer"}}
         for path in _AUTHENTICATED:
-            for operation in spec["paths"][path].values():
-                operation["security"] = [{"writeKey": []}]
+            for method, operation in spec["paths"][path].items():
+                if method != "options":  # a preflight carries no credentials
+                    operation["security"] = [{"writeKey": []}]
         app.openapi_schema = spec
     return app.openapi_schema
