@@ -19,9 +19,9 @@ NOW_MS = 1_769_860_800_000
 
 def test_the_event_id_is_the_uuid5_of_the_message_id_so_resends_share_it() -> None:
     message = {"messageId": "ajs-next-1f3a", "anonymousId": "a", "properties": {"url": "https://x"}}
-    first = MAPPING.translate(message, "page", NOW_MS).item
-    again = MAPPING.translate(dict(message), "page", NOW_MS).item
-    other = MAPPING.translate({**message, "messageId": "ajs-next-1f3b"}, "page", NOW_MS).item
+    first = MAPPING.translate(message, "page", NOW_MS)
+    again = MAPPING.translate(dict(message), "page", NOW_MS)
+    other = MAPPING.translate({**message, "messageId": "ajs-next-1f3b"}, "page", NOW_MS)
     event_id = first["payload"]["envelope"]["event_id"]
     assert event_id == str(uuid.uuid5(SEGMENT_NAMESPACE, "ajs-next-1f3a"))
     assert again["payload"]["envelope"]["event_id"] == event_id
@@ -43,7 +43,7 @@ def test_context_and_properties_land_on_the_envelope_and_the_fields() -> None:
             "library": {"name": "analytics-python", "version": "2.4.0"},
         },
     }
-    item = MAPPING.translate(message, "track", NOW_MS).item
+    item = MAPPING.translate(message, "track", NOW_MS)
     assert item["schema"] == "accord.events.Purchase"
     payload = item["payload"]
     assert payload["order_id"] == "o-1"
@@ -62,7 +62,7 @@ def test_context_and_properties_land_on_the_envelope_and_the_fields() -> None:
 
 
 def test_a_message_without_a_time_happened_when_it_was_received() -> None:
-    item = MAPPING.translate({"messageId": "m", "name": "Home", "anonymousId": "a"}, "screen", NOW_MS).item
+    item = MAPPING.translate({"messageId": "m", "name": "Home", "anonymousId": "a"}, "screen", NOW_MS)
     assert item["payload"]["envelope"]["event_time"] == NOW_MS
     assert item["payload"]["title"] == "Home"
 

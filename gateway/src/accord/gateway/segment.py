@@ -52,14 +52,6 @@ class EventMapping:
     values: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Translated:
-    """A Segment message as a native JSON event (`{"schema", "payload"}`)."""
-
-    item: dict[str, Any]
-    subject_name: str
-
-
 class SegmentMapping:
     """The mapping of Segment calls onto Accord events."""
 
@@ -123,7 +115,7 @@ class SegmentMapping:
             return self._by_call.get((call, None))
         return self._by_call.get((call, event)) if isinstance(event, str) else None
 
-    def translate(self, message: dict[str, Any], call: str, received_at_ms: int) -> Translated:
+    def translate(self, message: dict[str, Any], call: str, received_at_ms: int) -> dict[str, Any]:
         """The native JSON event of a Segment message; `EventInvalidError` when it has none."""
         message_id = message.get("messageId")
         if not isinstance(message_id, str | int) or isinstance(message_id, bool) or message_id == "":
@@ -157,7 +149,7 @@ class SegmentMapping:
             _assign(payload, target, _pick(message, source))
         for target, value in mapping.values.items():
             _assign(payload, target, value)
-        return Translated({"schema": mapping.schema, "payload": payload}, mapping.schema)
+        return {"schema": mapping.schema, "payload": payload}
 
     def _platform(self, message: dict[str, Any]) -> str | None:
         for source, symbols in self.platforms.items():
@@ -165,15 +157,6 @@ class SegmentMapping:
             if isinstance(value, str) and value in symbols:
                 return symbols[value]
         return None
-
-
-def sources(source: Source) -> list[str]:
-    """The dotted paths a field's source reads, in order of preference (for the contracts lint)."""
-    if isinstance(source, str):
-        return [source]
-    if isinstance(source, list):
-        return [s for s in source if isinstance(s, str)]
-    return sources(source.get("each", []))
 
 
 def _pick(message: Any, source: Source) -> Any:

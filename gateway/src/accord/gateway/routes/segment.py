@@ -171,7 +171,7 @@ def _translated(
         )
         return Refused(error, original)
     try:
-        return mapping.translate(message, str(message.get("type", call)), received_at_ms).item
+        return mapping.translate(message, str(message.get("type", call)), received_at_ms)
     except EventInvalidError as error:
         unmapped = error.code is ErrorCode.UNMAPPED_SEGMENT_EVENT
         return Refused(error, original, answered=not (unmapped and quiet))
