@@ -172,12 +172,13 @@ class Gateway:
         events: Sequence[object],
         received_at_s: float,
         sent_at_ms: int,
-        originals: Sequence[bytes] | None = None,
+        sent: Sequence[object] | None = None,
     ) -> BatchOutcome:
         """Check, encode and produce JSON events (`{"schema", "payload"}`, or `Refused`).
 
-        `originals` are what the client sent for each event, kept in dead letters (by default
-        the event itself): a route that translated its events passes the messages it received.
+        `sent` is what the client sent for each event, kept (as JSON) in the dead letters of
+        rejected ones, by default the event itself: a route that translated its events passes
+        the messages it received.
         """
         self._admit(key, len(events), received_at_s)
         batch = self._batch(key, received_at_s, sent_at_ms)
@@ -198,7 +199,7 @@ class Gateway:
                 if len(event.value) > self.settings.max_event_bytes:
                     raise _too_large(len(event.value), self.settings.max_event_bytes, event.event_id)
             except EventInvalidError as error:
-                original = orjson.dumps(item) if originals is None else originals[index]
+                original = orjson.dumps(item if sent is None else sent[index])
                 batch.rejections.append(
                     Rejection.from_error(index, error, original, subject=subject, schema_id=schema_id)
                 )

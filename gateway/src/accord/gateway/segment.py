@@ -7,7 +7,7 @@ becomes and where each field comes from. The gateway sets three things itself:
 - `envelope.event_id`: the UUIDv5 of the message's `messageId` in `SEGMENT_NAMESPACE`, so a
   resent message has the same id and is deduplicated (Segment's ids are not UUIDs);
 - `envelope.event_time`: `timestamp` (else `originalTimestamp`, else the time of reception),
-  RFC 3339 text read like any JSON time;
+  RFC 3339 text as epoch milliseconds (text that is not is refused as `invalid_timestamp`);
 - the request's `sent_at`: `sentAt` of the batch (or of the message), else the time of reception.
 
 The result is an ordinary `{"schema", "payload"}` event, validated by the native JSON path.
@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from accord.gateway.errors import GatewayError
+from accord.gateway.json_times import rfc3339_epoch
 from accord.gateway.rejections import EventInvalidError
 from accord.wire.error_codes import ErrorCode, FailureType
 
@@ -137,6 +138,10 @@ class SegmentMapping:
                 event_id=event_id,
             )
         event_time = message.get("timestamp") or message.get("originalTimestamp") or received_at_ms
+        if isinstance(event_time, str):
+            # read here to spare the JSON path a second validation; text that is not RFC 3339
+            # is left for it to refuse, naming envelope.event_time
+            event_time = rfc3339_epoch(event_time) or event_time
         payload: dict[str, Any] = {
             "envelope": {"event_id": event_id, "event_time": event_time, "context": {}}
         }

@@ -126,13 +126,8 @@ async def _handle(request: Request, gateway: GatewayDep, keys: WriteKeyStore, ca
         sent = received_at_ms if sent_value is None else sent_at_ms(sent_value, "field sentAt")
         mapping: SegmentMapping = request.app.state.segment
         quiet = gateway.settings.segment_unmapped == "deadletter"
-        events: list[object] = []
-        originals: list[bytes] = []
-        for message in messages:
-            original = orjson.dumps(message)
-            originals.append(original)
-            events.append(_translated(mapping, message, call, received_at_ms, original, quiet))
-        outcome = await gateway.ingest_json_events(key, events, received_at_s, sent, originals)
+        events = [_translated(mapping, message, call, received_at_ms, quiet) for message in messages]
+        outcome = await gateway.ingest_json_events(key, events, received_at_s, sent, messages)
         return json_response(outcome.status, {**outcome.answer(), "deadlettered": outcome.deadlettered})
 
     return await answered("segment", gateway, handle, request)
@@ -153,7 +148,6 @@ def _translated(
     message: object,
     call: str | None,
     received_at_ms: int,
-    original: bytes,
     quiet: bool,
 ) -> object:
     """The native event of `message`, or its refusal (quiet for an unmapped one when so configured)."""
@@ -169,9 +163,9 @@ def _translated(
             "each message must be an object whose 'type' is track, page, screen or identify",
             "type",
         )
-        return Refused(error, original)
+        return Refused(error, orjson.dumps(message))
     try:
         return mapping.translate(message, str(message.get("type", call)), received_at_ms)
     except EventInvalidError as error:
         unmapped = error.code is ErrorCode.UNMAPPED_SEGMENT_EVENT
-        return Refused(error, original, answered=not (unmapped and quiet))
+        return Refused(error, orjson.dumps(message), answered=not (unmapped and quiet))
