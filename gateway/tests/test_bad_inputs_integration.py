@@ -176,5 +176,5 @@ def test_a_decimal_with_a_huge_exponent_is_refused_at_once(
     response = post_json(gateway_server.url, gateway_server.write_key, [valid, huge])
     assert response.status_code == 207, response.text
     assert [(r["index"], r["code"], r["field"]) for r in response.json()["rejected"]] == [
-        (1, "out_of_range", "amount")
+        (1, "decimal_out_of_range", "amount")
     ]
