@@ -9,7 +9,10 @@ touched), then interleaves legs A/B/A/B…:
   already-framed events with the gateway's key and headers, counting delivery reports;
 * gateway, Avro bodies: batches of 100 framed events posted over keep-alive connections;
 * gateway, JSON bodies: the same events as JSON batches of 100;
-* gateway, Avro bodies whose events are all rejected (the dead-letter path).
+* gateway, Avro bodies whose events are all rejected (the dead-letter path);
+* `/v1/events` vs `/v1/batch`: the same page views of the platform's `accord.events.PageView`
+  contract, once as native JSON batches and once as Segment-spec batches (Basic auth, RFC 3339
+  times, context mapped by `schemas/segment.json`), so the cost of the Segment mapping shows.
 
 Events/s of each gateway leg are divided by the bare producer's events/s of the same pair; the
 table gives the median and min-max over pairs. A second table gives p50/p99 latency at a fixed
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import os
 import statistics
@@ -46,9 +50,12 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.gateway.publisher import Headers
+from accord.gateway.segment import SEGMENT_NAMESPACE
 from accord.gateway.testing import GatewayHandle, TestKey, running_stack
 from accord.runtime.supervisor import Supervisor
 from accord.runtime.testing import BrokerHandle
+from accord.schemas.catalog import load_catalog
+from accord.schemas.settings import SchemasSettings
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import JSON_MEDIA_TYPE as JSON
 from accord.wire.framing import batch_body, frame
@@ -120,13 +127,17 @@ class Workload:
     avro_requests: list[bytes]
     json_requests: list[bytes]
     rejected_requests: list[bytes]
+    contract_requests: list[bytes]
+    segment_requests: list[bytes]
     records: list[tuple[bytes, bytes, Headers]]
 
 
-def _http_request(url: str, key: str, content_type: str, body: bytes, sent_at: str) -> bytes:
+def _http_request(
+    url: str, key: str, content_type: str, body: bytes, sent_at: str, path: str = "/v1/events"
+) -> bytes:
     host = url.removeprefix("http://")
     head = (
-        f"POST /v1/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
         f"Content-Type: {content_type}\r\nAccord-Sent-At: {sent_at}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
@@ -159,7 +170,74 @@ def build_workload(gateway: GatewayHandle, schema_id: int, batch: int) -> Worklo
         rejected.append(
             _http_request(gateway.url, gateway.write_key, AVRO_BATCH, batch_body(broken), sent_at)
         )
-    return Workload(avro, as_json, rejected, records)
+    contract, segment = build_contract_workload(gateway, batch)
+    return Workload(avro, as_json, rejected, contract, segment, records)
+
+
+def _segment_page(index: int, message_id: str, sent_at: str) -> dict[str, Any]:
+    return {
+        "type": "page",
+        "messageId": message_id,
+        "userId": f"user-{index % 1000}",
+        "timestamp": sent_at,
+        "name": "Product",
+        "properties": {
+            "url": f"https://shop.example.com/products/{index % 500}",
+            "path": f"/products/{index % 500}",
+            "referrer": "https://search.example.com/?q=shoes",
+        },
+        "context": {
+            "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
+            "locale": "en-GB",
+            "library": {"name": "analytics.js", "version": "5.2.0"},
+        },
+    }
+
+
+def _native_page(segment: dict[str, Any], event_id: str, event_time_ms: int) -> dict[str, Any]:
+    """The native JSON event the Segment mapping makes of `segment`."""
+    context = segment["context"]
+    return {
+        "envelope": {
+            "event_id": event_id,
+            "event_time": event_time_ms,
+            "user_id": segment["userId"],
+            "context": {
+                "user_agent": context["userAgent"],
+                "locale": context["locale"],
+                "library_name": context["library"]["name"],
+                "library_version": context["library"]["version"],
+                "platform": "WEB",
+            },
+        },
+        "url": segment["properties"]["url"],
+        "path": segment["properties"]["path"],
+        "title": segment["name"],
+        "referrer": segment["properties"]["referrer"],
+    }
+
+
+def build_contract_workload(gateway: GatewayHandle, batch: int) -> tuple[list[bytes], list[bytes]]:
+    """The same page views as `/v1/events` JSON batches and as Segment `/v1/batch` batches."""
+    sent_at, sent_at_ms = "2026-01-01T00:00:00.000Z", 1_767_225_600_000
+    native, segment = [], []
+    basic = base64.b64encode(f"{gateway.write_key}:".encode()).decode()
+    for b in range(POOL_BATCHES):
+        messages, events = [], []
+        for i in range(batch):
+            index = b * batch + i
+            message = _segment_page(index, f"ajs-next-{uuid.uuid4().hex}", sent_at)
+            event_id = str(uuid.uuid5(SEGMENT_NAMESPACE, message["messageId"]))
+            messages.append(message)
+            events.append(
+                {"schema": "accord.events.PageView", "payload": _native_page(message, event_id, sent_at_ms)}
+            )
+        document = {"sent_at": sent_at, "events": events}
+        native.append(_http_request(gateway.url, gateway.write_key, JSON, orjson.dumps(document), sent_at))
+        body = orjson.dumps({"batch": messages, "sentAt": sent_at})
+        request = _http_request(gateway.url, gateway.write_key, JSON, body, sent_at, "/v1/batch")
+        segment.append(request.replace(f"Bearer {gateway.write_key}".encode(), f"Basic {basic}".encode(), 1))
+    return native, segment
 
 
 async def _exchange(
@@ -321,7 +399,12 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=2000.0, help="events/s of the latency legs")
     args = parser.parse_args()
 
-    overrides = {"dedup_window_s": 0.0, "rate_limit_events_per_s": 10_000_000, "log_level": "WARNING"}
+    overrides = {
+        "dedup_window_s": 0.0,
+        "rate_limit_events_per_s": 10_000_000,
+        "log_level": "WARNING",
+        "segment_mapping_file": SchemasSettings().segment_mapping,
+    }
     with (
         tempfile.TemporaryDirectory(prefix="accord-bench-gateway-") as tmp,
         console.status("starting Kafka, the registry and the gateway …") as status,
@@ -334,12 +417,23 @@ def main() -> None:
         )
         response.raise_for_status()
         schema_id = response.json()["id"]
+        _register_contract(registry.url, "accord.events.PageView")
         status.update("building the workload …")
         workload = build_workload(gateway, schema_id, BATCH)
         status.stop()
         _pin(_pid(broker.supervisor, "kafka"), 0)
         _pin(_pid(gateway.supervisor, "gateway"), 1)
         run(args, broker, gateway, workload)
+
+
+def _register_contract(registry_url: str, full_name: str) -> None:
+    settings = SchemasSettings()
+    catalog = load_catalog(settings.schemas_dir)
+    schema = catalog.self_contained(catalog.require(full_name))
+    response = httpx.post(
+        f"{registry_url}/subjects/events-{full_name}/versions", json={"schema": orjson.dumps(schema).decode()}
+    )
+    response.raise_for_status()
 
 
 def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, workload: Workload) -> None:
@@ -350,6 +444,8 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
         "gateway, Avro": [],
         "gateway, JSON": [],
         "gateway, all rejected": [],
+        "gateway, PageView JSON /v1/events": [],
+        "gateway, PageView Segment /v1/batch": [],
     }
     cpu_us: dict[str, list[float]] = {name: [] for name in rates}
     gateway_process = psutil.Process(_pid(gateway.supervisor, "gateway"))
@@ -358,9 +454,14 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
         ("gateway, Avro", lambda: _load(gateway, workload.avro_requests, args, 200)),
         ("gateway, JSON", lambda: _load(gateway, workload.json_requests, args, 200)),
         ("gateway, all rejected", lambda: _load(gateway, workload.rejected_requests, args, 422)),
+        ("gateway, PageView JSON /v1/events", lambda: _load(gateway, workload.contract_requests, args, 200)),
+        ("gateway, PageView Segment /v1/batch", lambda: _load(gateway, workload.segment_requests, args, 200)),
     ]
     _load(gateway, workload.avro_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
     _load(gateway, workload.json_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
+    _load(
+        gateway, workload.segment_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200
+    )
     for pair in range(args.pairs):
         for name, leg in legs:
             before = topic_size(broker.bootstrap, topic)
@@ -377,8 +478,10 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
             rates[name].append(rate)
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
 
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     table = Table(
-        title=f"events/s, batches of {BATCH}, {args.pairs} interleaved pairs of {args.seconds:g}s legs"
+        title=f"events/s, batches of {BATCH}, {args.pairs} interleaved pairs of {args.seconds:g}s legs "
+        f"(load average {load})"
     )
     columns = (
         "leg",

@@ -6,6 +6,7 @@ import io
 import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -88,3 +89,25 @@ def post_raw(handle: GatewayHandle, content: bytes, **headers: str) -> httpx.Res
         headers={"Authorization": f"Bearer {handle.write_key}", **headers},
         timeout=60,
     )
+
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "schemas" / "avro"
+SEGMENT_MAPPING = Path(__file__).resolve().parents[2] / "schemas" / "segment.json"
+
+
+def _inlined(node: Any, defined: set[str]) -> Any:
+    """`node` with each `accord.common.*` reference replaced by its definition (once, then by name)."""
+    if isinstance(node, str) and node.startswith("accord.common.") and node not in defined:
+        defined.add(node)
+        return _inlined(json.loads((CONTRACTS / (node.replace(".", "/") + ".avsc")).read_text()), defined)
+    if isinstance(node, dict):
+        return {k: _inlined(v, defined) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inlined(v, defined) for v in node]
+    return node
+
+
+def register_contract(registry_url: str, name: str) -> Registered:
+    """Register the platform's contract `accord.events.<name>`, self-contained, under its subject."""
+    schema = json.loads((CONTRACTS / "accord" / "events" / f"{name}.avsc").read_text())
+    return register(registry_url, _inlined(schema, set()))

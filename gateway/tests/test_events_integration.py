@@ -275,7 +275,7 @@ def test_a_sent_at_outside_the_time_range_is_a_bad_request(
             400,
             "invalid_sent_at",
         ),
-        (b"{}", {"Content-Type": "text/plain"}, 415, "unsupported_content_type"),
+        (b"{}", {"Content-Type": "text/html"}, 415, "unsupported_content_type"),
         (b"{}", {}, 415, "unsupported_content_type"),
         (
             b"{}",

@@ -119,7 +119,7 @@ _DROP = object()
         ("button", _DROP, "missing_field"),
         ("kind", "TERTIARY", "not_in_enum"),
         ("colour", "red", "unknown_field"),
-        ("envelope.event_time", "yesterday", "wrong_type"),
+        ("envelope.event_time", "yesterday", "invalid_timestamp"),
         ("envelope.user_id", 7, "wrong_type"),
         ("envelope.event_id", "not-a-uuid", "invalid_uuid"),
     ],

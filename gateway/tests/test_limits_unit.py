@@ -106,13 +106,18 @@ def test_a_body_of_more_gzip_members_than_allowed_is_refused() -> None:
     assert caught.value.code == "too_many_gzip_members"
 
 
-def test_sent_at_accepts_rfc3339_with_offset_only() -> None:
+def test_sent_at_accepts_rfc3339_with_offset_or_epoch_millis() -> None:
     assert sent_at_ms("2026-01-31T12:00:00.25Z", "f") == 1_769_860_800_250
     assert sent_at_ms("2026-01-31T13:00:00+01:00", "f") == 1_769_860_800_000
+    assert sent_at_ms(1_769_860_800_250, "f") == 1_769_860_800_250
+    assert sent_at_ms("1769860800250", "header") == 1_769_860_800_250
     for bad, code in (
         ("yesterday", "invalid_sent_at"),
         ("2026-01-01T00:00:00", "invalid_sent_at"),
+        (True, "invalid_sent_at"),
+        (1.5e12, "invalid_sent_at"),
         (None, "missing_sent_at"),
+        (12, "sent_at_out_of_range"),
     ):
         with pytest.raises(BadRequestError) as caught:
             sent_at_ms(bad, "f")

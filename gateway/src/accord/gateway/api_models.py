@@ -65,15 +65,18 @@ class JsonEvent(BaseModel):
         default=None, ge=1, le=2**31 - 1, description="registered version; the latest when absent"
     )
     payload: dict[str, Any] = Field(
-        description="the record's fields as JSON: unions by their plain value, longs and timestamp-millis "
-        "as integers, enums as their symbol; must contain envelope.event_id (a UUID)"
+        description="the record's fields as JSON: unions by their plain value, longs as integers, "
+        "timestamps as epoch milliseconds (microseconds for timestamp-micros) or RFC 3339 text with an "
+        "offset, decimals as strings, enums as their symbol; must contain envelope.event_id (a UUID)"
     )
 
 
 class JsonBatch(BaseModel):
     """A JSON batch body."""
 
-    sent_at: AwareDatetime = Field(description="the client's clock when the batch left, RFC 3339 with offset")
+    sent_at: AwareDatetime | int = Field(
+        description="the client's clock when the batch left: RFC 3339 with offset, or epoch milliseconds"
+    )
     events: list[JsonEvent] = Field(min_length=1)
 
 
@@ -112,3 +115,53 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, bool] = Field(default_factory=dict)
+
+
+class SegmentResult(BatchResult):
+    """The per-message results of the Segment-spec routes (`index` is the position in `batch`).
+
+    `accepted + duplicates + deadlettered + len(rejected)` is the number of messages sent.
+    """
+
+    deadlettered: int = Field(
+        description="unmapped messages written to the dead letters without being rejected "
+        "(ACCORD_GATEWAY_SEGMENT_UNMAPPED=deadletter)"
+    )
+
+
+class SegmentMessage(BaseModel, extra="allow"):
+    """One Segment-spec call (https://segment.com/docs/connections/spec/common/)."""
+
+    type: str | None = Field(
+        default=None, description="track, page, screen or identify; implied by the single-call routes"
+    )
+    messageId: str = Field(  # noqa: N815 - Segment's spelling
+        description="unique per message; the event id is its UUIDv5 (namespace SEGMENT_NAMESPACE)"
+    )
+    event: str | None = Field(default=None, description="track: the event's name, e.g. Order Completed")
+    name: str | None = Field(default=None, description="page or screen: its name")
+    userId: str | None = None  # noqa: N815
+    anonymousId: str | None = None  # noqa: N815
+    timestamp: AwareDatetime | None = Field(
+        default=None, description="when it happened (device clock); the time of reception when absent"
+    )
+    sentAt: AwareDatetime | int | None = None  # noqa: N815
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = Field(
+        default=None, description="app, os, locale, timezone, userAgent, library, page, campaign, device"
+    )
+    writeKey: str | None = Field(  # noqa: N815
+        default=None, description="the write key, when no Authorization header can be sent (beacons)"
+    )
+
+
+class SegmentBatch(BaseModel, extra="allow"):
+    """A Segment-spec batch."""
+
+    batch: list[SegmentMessage] = Field(min_length=1)
+    sentAt: AwareDatetime | int | None = Field(  # noqa: N815
+        default=None, description="the client's clock when the batch left; the time of reception when absent"
+    )
+    context: dict[str, Any] | None = Field(default=None, description="merged under every message's context")
+    writeKey: str | None = None  # noqa: N815

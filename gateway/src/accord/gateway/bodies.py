@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator
-from datetime import datetime
 
 import orjson
+from fastapi import Request
 
 from accord.gateway.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
+from accord.gateway.json_times import rfc3339_epoch
 from accord.wire.error_codes import ErrorCode
 from accord.wire.rules import time_in_range
+
+BEACON = "text/plain"
+"""What `navigator.sendBeacon` sends a string as: read as JSON, with the key in `writeKey`."""
+
+
+def request_credentials(request: Request, kind: str) -> tuple[str | None, str | None] | None:
+    """The Authorization header and `writeKey` query parameter to authenticate with.
+
+    None when a beacon body (`text/plain`) names neither: its key is then the body's `writeKey`
+    field, read once the body is.
+    """
+    authorization, write_key = request.headers.get("authorization"), request.query_params.get("writeKey")
+    if kind == BEACON and not authorization and not write_key:
+        return None
+    return authorization, write_key
 
 
 def media_type(content_type: str | None) -> str:
@@ -136,23 +152,27 @@ def _too_deep(what: str) -> BadRequestError:
 
 
 def sent_at_ms(value: object, source: str) -> int:
-    """Epoch milliseconds of the client's RFC 3339 `sent_at` (from the header or field `source`)."""
-    if not isinstance(value, str) or not value:
+    """Epoch milliseconds of the client's `sent_at` (from the header or field `source`).
+
+    Accepted as RFC 3339 text with an offset or as epoch milliseconds (a JSON integer, or the
+    header's digits).
+    """
+    if value is None or value == "":
         raise BadRequestError(
-            ErrorCode.MISSING_SENT_AT, f"{source} is required: the client's clock at sending, RFC 3339"
+            ErrorCode.MISSING_SENT_AT,
+            f"{source} is required: the client's clock at sending, RFC 3339 or epoch milliseconds",
         )
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+    millis: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        millis = value
+    elif isinstance(value, str):
+        millis = int(value) if value.isascii() and value.isdigit() else rfc3339_epoch(value)
+    if millis is None:
         raise BadRequestError(
             ErrorCode.INVALID_SENT_AT,
-            f"{source} must be an RFC 3339 time such as 2026-01-31T12:00:00.000Z; got {value!r}",
-        ) from None
-    if moment.tzinfo is None:
-        raise BadRequestError(
-            ErrorCode.INVALID_SENT_AT, f"{source} must carry a UTC offset (Z or +hh:mm); got {value!r}"
+            f"{source} must be epoch milliseconds or an RFC 3339 time with an offset such as "
+            f"2026-01-31T12:00:00.000Z; got {str(value)[:60]!r}",
         )
-    millis = int(moment.timestamp() * 1000)
     violation = time_in_range(source, millis)
     if violation is not None:
         raise BadRequestError(ErrorCode.SENT_AT_OUT_OF_RANGE, f"{violation.message} (rule {violation.rule})")

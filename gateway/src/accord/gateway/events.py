@@ -21,6 +21,7 @@ from fastavro.validation import validate
 
 from accord.gateway.catalog import WriterSchema
 from accord.gateway.json_decimals import DecimalOutOfRangeError, field_path, with_decimals
+from accord.gateway.json_times import InvalidTimestampError, with_times
 from accord.gateway.rejections import EventInvalidError
 from accord.wire.error_codes import ErrorCode, FailureType
 from accord.wire.framing import FRAME_HEADER_BYTES, frame
@@ -128,13 +129,23 @@ def encode_json_event(payload: Any, writer: WriterSchema, clock: EventClock) -> 
     buffer = BytesIO()
     try:
         if not validate(payload, writer.parsed, raise_errors=False, strict=True):
-            raise ValueError("invalid")
+            payload = _with_times(payload, writer, event_id)
+            if not validate(payload, writer.parsed, raise_errors=False, strict=True):
+                raise ValueError("invalid")
         fastavro.schemaless_writer(buffer, writer.parsed, payload, strict_allow_default=True)
     except (ValueError, TypeError, OverflowError, KeyError) as exc:
         field, rule, message = explain_invalid(payload, writer.parsed, writer.parsed["__named_schemas"])
         raise _schema_error(rule, message, field, event_id) from exc
     record_id, key = envelope_facts(payload, clock)
     return ValidEvent(frame(writer.schema_id, buffer.getvalue()), key, record_id)
+
+
+def _with_times(payload: Any, writer: WriterSchema, event_id: str | None) -> Any:
+    """The payload with its RFC 3339 times made integers, or a refusal naming the time at fault."""
+    try:
+        return with_times(payload, writer.parsed, writer.parsed["__named_schemas"])
+    except InvalidTimestampError as exc:
+        raise _schema_error(ErrorCode.INVALID_TIMESTAMP, str(exc), exc.field, event_id) from exc
 
 
 _PRIMITIVE_CHECKS: dict[str, Any] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,13 +40,30 @@ MAX_VERSION = 2**31 - 1
 """Registries number versions with 32-bit signed integers."""
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An event its route refused before validation (a Segment message no mapping names, say).
+
+    `answered` False: the event goes to the dead letters without being reported as rejected,
+    for the routes configured to keep such events quietly for a later re-drive.
+    """
+
+    error: EventInvalidError
+    original: bytes
+    answered: bool = True
+
+
 @dataclass
 class BatchOutcome:
-    """What became of a batch: counts of accepted and duplicate events, and each rejection."""
+    """What became of a batch: counts of accepted and duplicate events, and each rejection.
+
+    `deadlettered` counts events written to the dead letters without being reported as rejected.
+    """
 
     accepted: int = 0
     duplicates: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    deadlettered: int = 0
 
     @property
     def status(self) -> int:
@@ -73,6 +91,7 @@ class _Batch:
     clock: EventClock
     valid: list[ValidEvent] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    unanswered: list[Rejection] = field(default_factory=list)
     duplicates: int = 0
     ids: set[str] = field(default_factory=set)
 
@@ -149,9 +168,29 @@ class Gateway:
             raise BadRequestError(
                 ErrorCode.INVALID_BATCH, "the body must be an object with an 'events' array"
             )
+        return await self.ingest_json_events(key, events, received_at_s, sent_at_ms)
+
+    async def ingest_json_events(
+        self,
+        key: WriteKey,
+        events: Sequence[object],
+        received_at_s: float,
+        sent_at_ms: int,
+        sent: Sequence[object] | None = None,
+    ) -> BatchOutcome:
+        """Check, encode and produce JSON events (`{"schema", "payload"}`, or `Refused`).
+
+        `sent` is what the client sent for each event, kept (as JSON) in the dead letters of
+        rejected ones, by default the event itself: a route that translated its events passes
+        the messages it received.
+        """
         self._admit(key, len(events), received_at_s)
         batch = self._batch(key, received_at_s, sent_at_ms)
         for index, item in enumerate(events):
+            if isinstance(item, Refused):
+                refused = Rejection.from_error(index, item.error, item.original)
+                (batch.rejections if item.answered else batch.unanswered).append(refused)
+                continue
             subject: str | None = None
             schema_id: int | None = None
             try:
@@ -164,11 +203,12 @@ class Gateway:
                 if len(event.value) > self.settings.max_event_bytes:
                     raise _too_large(len(event.value), self.settings.max_event_bytes, event.event_id)
             except EventInvalidError as error:
+                original = orjson.dumps(item if sent is None else sent[index])
                 batch.rejections.append(
                     Rejection.from_error(
                         index,
                         error,
-                        orjson.dumps(item),
+                        original,
                         subject=subject,
                         schema_id=schema_id,
                         readable_id=json_event_id(item),
@@ -246,7 +286,7 @@ class Gateway:
                 orjson.dumps(rejection.deadletter_record(received_at_ms, key_id, kept_bytes)),
                 shared,
             )
-            for rejection in batch.rejections
+            for rejection in (*batch.rejections, *batch.unanswered)
         )
         tracker = DeliveryTracker(asyncio.get_running_loop())
         started = time.perf_counter()
@@ -254,7 +294,7 @@ class Gateway:
         await tracker.wait(settings.delivery_timeout_s, settings.retry_after_s)
         self.metrics.produce_latency.observe(time.perf_counter() - started)
         self._recent.remember(batch.ids, batch.received_at_s)
-        outcome = BatchOutcome(len(batch.valid), batch.duplicates, batch.rejections)
+        outcome = BatchOutcome(len(batch.valid), batch.duplicates, batch.rejections, len(batch.unanswered))
         self._count(batch, outcome)
         if outcome.status == 422 and all(
             r.failure_type is FailureType.UNAUTHORIZED_SUBJECT for r in outcome.rejections
@@ -263,21 +303,23 @@ class Gateway:
         return outcome
 
     def _count(self, batch: _Batch, outcome: BatchOutcome) -> None:
-        self.counts.add(batch.received_at_s, outcome.accepted, outcome.duplicates, len(outcome.rejections))
+        # events dead-lettered unanswered are rejected ones for the ledger: they are in the topic
+        rejected = (*outcome.rejections, *batch.unanswered)
+        self.counts.add(batch.received_at_s, outcome.accepted, outcome.duplicates, len(rejected))
         events = self.metrics.events
         if outcome.accepted:
             events.labels("accepted", "").inc(outcome.accepted)
         if outcome.duplicates:
             events.labels("duplicate", "").inc(outcome.duplicates)
-        for rejection in outcome.rejections:
+        for rejection in rejected:
             events.labels("rejected", rejection.code).inc()
-        if outcome.rejections:
+        if rejected:
             log.info(
                 "events rejected",
                 extra={
                     "key_id": batch.key.key_id,
-                    "rejected": len(outcome.rejections),
-                    "codes": sorted({r.code for r in outcome.rejections}),
+                    "rejected": len(rejected),
+                    "codes": sorted({r.code for r in rejected}),
                 },
             )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +49,17 @@ class GatewaySettings(BaseSettings):
     allow_development_key: bool = Field(
         default=False,
         description="accept the development key on an address other hosts reach (no keys file)",
+    )
+    segment_mapping_file: Path | None = Field(
+        default=None,
+        description="the Segment mapping (schemas/segment.json): which Segment call becomes which Accord "
+        "event; without it every Segment message is unmapped",
+    )
+    segment_unmapped: Literal["reject", "deadletter"] = Field(
+        default="reject",
+        description="a Segment message no mapping names: 'reject' answers it rejected "
+        "(unmapped_segment_event) and dead-letters it; 'deadletter' only dead-letters it (counted in "
+        "the answer's 'deadlettered'), for a re-drive once it is mapped",
     )
     max_body_bytes: int = Field(default=5_000_000, description="largest request body, after gzip decoding")
     max_event_bytes: int = Field(default=64_000, description="largest single event (framed Avro or JSON)")

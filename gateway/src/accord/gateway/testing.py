@@ -30,20 +30,29 @@ from accord.runtime.testing import BrokerHandle, make_test_settings
 
 @dataclass(frozen=True)
 class TestKey:
-    """A write key for tests: its id, its secret and the subject patterns it may send."""
+    """A write key for tests: its id, its secret, the subject patterns it may send and its origins."""
 
     __test__ = False  # not a test class, despite the name
 
     key_id: str
     secret: str = field(default_factory=lambda: f"test-{secrets.token_hex(16)}")
     subjects: Sequence[str] = ("events-*",)
+    origins: Sequence[str] = ("*",)
 
 
 def write_keys_file(path: Path, keys: Sequence[TestKey]) -> Path:
     """Write `keys` (hashed) as a gateway write keys file at `path`."""
     path.write_text(
         json.dumps(
-            [{"key_id": k.key_id, "sha256": hash_key(k.secret), "subjects": list(k.subjects)} for k in keys]
+            [
+                {
+                    "key_id": k.key_id,
+                    "sha256": hash_key(k.secret),
+                    "subjects": list(k.subjects),
+                    "origins": list(k.origins),
+                }
+                for k in keys
+            ]
         )
     )
     return path

@@ -53,11 +53,12 @@ def schemas() -> None:
 def lint(schemas_dir: Path | None) -> None:
     """Check every .avsc against the contract rules; print `file:field: rule: message` per violation.
 
-    When the contracts load, the `accord.lint` hooks check other files against them too (the
-    experiments file's metrics).
+    When the contracts load, the Segment mapping and the `accord.lint` hooks (the experiments
+    file's metrics) are checked against them too.
     """
     from accord.schemas.errors import SchemaFilesError
     from accord.schemas.lint import hook_findings, lint_catalog
+    from accord.schemas.segment_mapping import lint_segment_mapping
 
     settings = _settings(schemas_dir)
     try:
@@ -66,6 +67,8 @@ def lint(schemas_dir: Path | None) -> None:
         findings = exc.findings
     else:
         findings = lint_catalog(catalog) + hook_findings(catalog)
+        if settings.segment_mapping.is_file():
+            findings += lint_segment_mapping(settings.segment_mapping, catalog)
     for finding in findings:
         click.echo(str(finding))
     if findings:

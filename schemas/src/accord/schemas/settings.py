@@ -31,6 +31,10 @@ class SchemasSettings(BaseSettings):
         default=_SOURCE_ROOT / "compatibility.json",
         description="per-subject compatibility levels: set by `register`, used by `check`",
     )
+    segment_mapping: Path = Field(
+        default=_SOURCE_ROOT / "segment.json",
+        description="the Segment mapping the gateway reads; `lint` checks it against the contracts",
+    )
     sdk_events_dir: Path = Field(
         default=_SOURCE_ROOT.parent / "sdk" / "src" / "accord" / "sdk" / "events",
         description="where `codegen` writes the generated event classes",

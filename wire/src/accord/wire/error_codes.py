@@ -48,7 +48,11 @@ class ErrorCode(StrEnum):
     )
     EMPTY_BATCH = "empty_batch", "400", "the batch holds no events"
     MISSING_SENT_AT = "missing_sent_at", "400", "no `Accord-Sent-At` header (Avro) or `sent_at` field (JSON)"
-    INVALID_SENT_AT = "invalid_sent_at", "400", "`sent_at` is not an RFC 3339 time with a UTC offset"
+    INVALID_SENT_AT = (
+        "invalid_sent_at",
+        "400",
+        "`sent_at` is neither epoch milliseconds nor an RFC 3339 time with a UTC offset",
+    )
     SENT_AT_OUT_OF_RANGE = (
         "sent_at_out_of_range",
         "400",
@@ -75,7 +79,19 @@ class ErrorCode(StrEnum):
         "the Authorization header is not `Bearer <key>`",
     )
     INVALID_WRITE_KEY = "invalid_write_key", "401", "the write key is not known to this gateway"
+    INVALID_PARAMETERS = (
+        "invalid_parameters",
+        "400",
+        "a query parameter or header is not of its documented form",
+    )
+    ORIGIN_NOT_ALLOWED = (
+        "origin_not_allowed",
+        "403",
+        "the browser Origin is not one of the write key's allowed origins (CORS)",
+    )
     SCHEMA_NOT_REGISTERED = "schema_not_registered", "404", "no version of the subject has this schema"
+    NOT_FOUND = "not_found", "404", "the gateway has no route at this path"
+    METHOD_NOT_ALLOWED = "method_not_allowed", "405", "the route does not answer this method (see `Allow`)"
     BODY_TOO_LARGE = "body_too_large", "413", "the body (after gzip decoding) exceeds the limit"
     TOO_MANY_EVENTS = "too_many_events", "413", "the batch holds more events than the limit"
     UNSUPPORTED_CONTENT_TYPE = (
@@ -89,6 +105,7 @@ class ErrorCode(StrEnum):
         "Content-Encoding is neither gzip nor none",
     )
     RATE_LIMITED = "rate_limited", "429", "the write key sent more events than its rate allows; retry later"
+    INTERNAL_ERROR = "internal_error", "500", "the gateway failed unexpectedly; the request may be retried"
     KAFKA_UNAVAILABLE = "kafka_unavailable", "503", "Kafka did not acknowledge the request's records; retry"
     KAFKA_QUEUE_FULL = "kafka_queue_full", "503", "the gateway's producer queue is full; retry"
     REGISTRY_UNAVAILABLE = "registry_unavailable", "503", "the schema registry cannot be reached; retry"
@@ -112,6 +129,16 @@ class ErrorCode(StrEnum):
         "a JSON event's `version` is not a positive integer",
     )
     MISSING_PAYLOAD = "missing_payload", "format_violation", "a JSON event has no `payload`"
+    INVALID_SEGMENT_MESSAGE = (
+        "invalid_segment_message",
+        "format_violation",
+        "a Segment message is not an object with a known `type` and a `messageId`",
+    )
+    UNMAPPED_SEGMENT_EVENT = (
+        "unmapped_segment_event",
+        "unknown_schema",
+        "no mapping names an Accord event for this Segment call (`type`, and `event` for track)",
+    )
     UNDECODABLE_AVRO = (
         "undecodable_avro",
         "schema_violation",
@@ -146,6 +173,11 @@ class ErrorCode(StrEnum):
     UNKNOWN_FIELD = "unknown_field", "schema_violation", "a JSON payload has a field the schema does not have"
     OUT_OF_RANGE = "out_of_range", "schema_violation", "an integer does not fit its Avro int or long"
     NOT_IN_ENUM = "not_in_enum", "schema_violation", "a value is not one of its enum's symbols"
+    INVALID_TIMESTAMP = (
+        "invalid_timestamp",
+        "schema_violation",
+        "a timestamp field is neither epoch milliseconds nor an RFC 3339 time with a UTC offset",
+    )
     INVALID_DECIMAL = "invalid_decimal", "schema_violation", "a decimal field is not a decimal number"
     DECIMAL_OUT_OF_RANGE = (
         "decimal_out_of_range",

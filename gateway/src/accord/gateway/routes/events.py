@@ -7,7 +7,8 @@ import time
 from fastapi import APIRouter, Request, Response
 
 from accord.gateway import api_models
-from accord.gateway.bodies import media_type, parse_json, read_body, sent_at_ms
+from accord.gateway.bodies import BEACON, media_type, parse_json, read_body, request_credentials, sent_at_ms
+from accord.gateway.cors import admit_origin
 from accord.gateway.errors import BadRequestError, UnsupportedMediaTypeError
 from accord.gateway.routes.dependencies import GatewayDep, KeysDep
 from accord.gateway.routes.responses import ERROR_DOC, RETRY_AFTER_DOC, answered, json_response
@@ -75,13 +76,16 @@ async def post_events(request: Request, gateway: GatewayDep, keys: KeysDep) -> R
 
     async def handle() -> Response:
         headers = request.headers
-        key = keys.authenticate(headers.get("authorization"))
         kind = media_type(headers.get("content-type"))
-        if kind not in (AVRO_BATCH, JSON):
+        if kind not in (AVRO_BATCH, JSON, BEACON):
             raise UnsupportedMediaTypeError(
                 ErrorCode.UNSUPPORTED_CONTENT_TYPE,
-                f"Content-Type must be {AVRO_BATCH} or {JSON}; got {kind or 'none'!r}",
+                f"Content-Type must be {AVRO_BATCH}, {JSON} or {BEACON} (JSON); got {kind or 'none'!r}",
             )
+        credentials = request_credentials(request, kind)
+        key = None if credentials is None else keys.authenticate(*credentials)
+        if key is not None:
+            admit_origin(request, key)
         body = await read_body(
             request.stream(),
             headers.get("content-length"),
@@ -89,6 +93,7 @@ async def post_events(request: Request, gateway: GatewayDep, keys: KeysDep) -> R
             gateway.settings.max_body_bytes,
         )
         if kind == AVRO_BATCH:
+            assert key is not None  # only beacon bodies carry their key
             sent = sent_at_ms(headers.get("accord-sent-at"), "header Accord-Sent-At")
             outcome = await gateway.ingest_avro(key, body, sent, received_at_s)
         else:
@@ -97,8 +102,11 @@ async def post_events(request: Request, gateway: GatewayDep, keys: KeysDep) -> R
                 raise BadRequestError(
                     ErrorCode.INVALID_BATCH, "the body must be an object with 'sent_at' and 'events'"
                 )
+            if key is None:
+                key = keys.authenticate(None, document.get("writeKey"))
+                admit_origin(request, key)
             sent = sent_at_ms(document.get("sent_at"), "field sent_at")
             outcome = await gateway.ingest_json(key, document, received_at_s, sent)
         return json_response(outcome.status, outcome.answer())
 
-    return await answered("events", gateway, handle)
+    return await answered("events", gateway, handle, request)

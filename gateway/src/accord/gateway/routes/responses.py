@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import Response
+from fastapi import Request, Response
 
 from accord.gateway import api_models
+from accord.gateway.cors import expose
 from accord.gateway.errors import RequestRejectedError
 from accord.gateway.ingest import Gateway
 
@@ -34,8 +35,13 @@ def error_response(error: RequestRejectedError, default_retry_after_s: int) -> R
     return json_response(error.status, {"error": {"code": error.code, "message": error.message}}, headers)
 
 
-async def answered(route: str, gateway: Gateway, handle: Callable[[], Awaitable[Response]]) -> Response:
-    """The answer of `handle`, or of the request-level error it raised, counted under `route`."""
+async def answered(
+    route: str, gateway: Gateway, handle: Callable[[], Awaitable[Response]], request: Request | None = None
+) -> Response:
+    """The answer of `handle`, or of the request-level error it raised, counted under `route`.
+
+    With `request`, the answer carries the CORS headers of the origin the request was admitted from.
+    """
     gateway.metrics.in_flight.inc()
     try:
         response = await handle()
@@ -48,4 +54,4 @@ async def answered(route: str, gateway: Gateway, handle: Callable[[], Awaitable[
     finally:
         gateway.metrics.in_flight.dec()
     gateway.metrics.requests.labels(route, str(response.status_code)).inc()
-    return response
+    return response if request is None else expose(request, response)
