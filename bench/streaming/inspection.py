@@ -67,7 +67,7 @@ read = spark.read.format("delta").load
 silver = read(lake.silver).where(sf.col("event_id") == event_id).collect()
 if (quarantine := load_if_exists(spark, lake.quarantine)) is not None:
     quarantine.where(sf.col("event_id") == event_id).collect()
-bronze = read(lake.bronze).where(header_text("accord.event_id") == event_id)
+bronze = read(lake.bronze).where(header_text(EVENT_ID) == event_id)
 bronze = bronze.select("partition", "offset", "received_at").collect()
 assert silver and len(bronze) >= 1, (silver, bronze)
 spark.stop()
@@ -79,6 +79,7 @@ from accord.streaming.framing import header_text
 from accord.streaming.lake import Lake
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
+from accord.wire.headers import EVENT_ID
 settings = StreamingSettings()
 lake = Lake.from_settings(settings)
 spark = build_session(settings, "bench-ledger")
@@ -87,7 +88,7 @@ coordinates = ["topic", "partition", "offset"]
 bronze = read(lake.bronze).select(
     *coordinates,
     sf.date_trunc("HOUR", sf.coalesce("received_at", "kafka_timestamp")).alias("hour"),
-    header_text("accord.event_id").alias("event_id"),
+    header_text(EVENT_ID).alias("event_id"),
 )
 def marked(frame, flag):
     names = [sf.col(f"kafka_{c}").alias(c) for c in coordinates]

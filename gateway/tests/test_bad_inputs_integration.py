@@ -17,6 +17,7 @@ from accord.gateway.testing import GatewayHandle, now_rfc3339, post_json
 from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import TopicReader
 from accord.wire.framing import batch_body
+from accord.wire.headers import EVENT_ID
 
 from .helpers import Registered, post_avro, post_raw, register
 from .schemas import click, order_schema
@@ -44,9 +45,7 @@ def test_an_avro_event_of_800_kb_is_dead_lettered_and_the_valid_ones_accepted(
     assert alone.status_code == 422
     assert alone.json()["rejected"][0]["code"] == "event_too_large"
     produced = events_topic.read(5)
-    assert sorted(r.headers["accord.event_id"] for r in produced) == sorted(
-        r["envelope"]["event_id"] for r in valid
-    )
+    assert sorted(r.headers[EVENT_ID] for r in produced) == sorted(r["envelope"]["event_id"] for r in valid)
     letters = [json.loads(r.value) for r in deadletters.read(2)]
     assert len(letters) == 2
     for letter in letters:

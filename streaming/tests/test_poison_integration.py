@@ -18,6 +18,7 @@ from confluent_kafka import Producer
 
 from accord.registry_client import RegistryClient
 from accord.streaming.testing import Pipeline
+from accord.wire.headers import RECEIVED_AT, SENT_AT
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
@@ -57,19 +58,17 @@ def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(
     # event time at the edge of a long; a client clock in year 1 moving a year-9892 event past 9999;
     # a received-at header at the edge of a long
     clocks: list[tuple[str, str | bytes | None]] = [
-        ("accord.received_at", received),
-        ("accord.sent_at", received),
+        (RECEIVED_AT, received),
+        (SENT_AT, received),
     ]
     producer.produce(topic, key=b"u", value=far_future_bytes, headers=clocks)
     producer.produce(
         topic,
         key=b"u",
         value=skewed_bytes,
-        headers=[("accord.received_at", received), ("accord.sent_at", b"-62135596800000")],
+        headers=[(RECEIVED_AT, received), (SENT_AT, b"-62135596800000")],
     )
-    producer.produce(
-        topic, key=b"u", value=good_bytes, headers=[("accord.received_at", b"9223372036854775807")]
-    )
+    producer.produce(topic, key=b"u", value=good_bytes, headers=[(RECEIVED_AT, b"9223372036854775807")])
     assert producer.flush(10) == 0
 
     pipeline.run()

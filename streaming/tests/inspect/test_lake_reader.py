@@ -16,6 +16,7 @@ from accord.streaming.errors import TableNotFoundError
 from accord.streaming.inspect.tables import LakeReader, header_values, storage_options
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
+from accord.wire.headers import EVENT_ID
 
 pytestmark = pytest.mark.integration
 
@@ -88,15 +89,15 @@ def test_an_s3_lake_is_read_with_the_streams_settings(s3_endpoint: str) -> None:
 def test_header_values_are_the_first_header_of_that_name_per_row() -> None:
     headers = pa.array(
         [
-            [{"key": "accord.event_id", "value": b"e1"}],
+            [{"key": EVENT_ID, "value": b"e1"}],
             None,
             [],
-            [{"key": "other", "value": b"x"}, {"key": "accord.event_id", "value": b"e4"}],
-            [{"key": "accord.event_id", "value": b"first"}, {"key": "accord.event_id", "value": b"second"}],
+            [{"key": "other", "value": b"x"}, {"key": EVENT_ID, "value": b"e4"}],
+            [{"key": EVENT_ID, "value": b"first"}, {"key": EVENT_ID, "value": b"second"}],
         ],
         pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())])),
     )
-    found = header_values(pa.chunked_array([headers[:2], headers[2:]]), "accord.event_id")
+    found = header_values(pa.chunked_array([headers[:2], headers[2:]]), EVENT_ID)
     assert sorted(zip(found["row"].to_pylist(), found["value"].to_pylist(), strict=True)) == [
         (0, b"e1"),
         (3, b"e4"),
