@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +16,11 @@ import fastavro
 import httpx
 
 from accord.gateway.testing import GatewayHandle, now_rfc3339
+from accord.runtime.waiting import wait_until
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import batch_body, frame
 
-from .schemas import click_schema
+from .schemas import click, click_schema
 
 
 @dataclass(frozen=True)
@@ -111,3 +115,49 @@ def register_contract(registry_url: str, name: str) -> Registered:
     """Register the platform's contract `accord.events.<name>`, self-contained, under its subject."""
     schema = json.loads((CONTRACTS / "accord" / "events" / f"{name}.avsc").read_text())
     return register(registry_url, _inlined(schema, set()))
+
+
+@dataclass
+class Sender:
+    """Sends batches of `batch` Click events in a loop and remembers how each request was answered."""
+
+    url: str
+    key: str
+    encode: Callable[[dict[str, object]], bytes]
+    batch: int = 10
+    answers: list[tuple[int, list[str], str | None]] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self.stopping.is_set():
+                records = [click(user_id=f"u{i}") for i in range(self.batch)]
+                response = client.post(
+                    f"{self.url}/v1/events",
+                    content=batch_body([self.encode(r) for r in records]),
+                    headers={
+                        "Authorization": f"Bearer {self.key}",
+                        "Content-Type": AVRO_BATCH,
+                        "Accord-Sent-At": now_rfc3339(),
+                    },
+                )
+                ids = [str(r["envelope"]["event_id"]) for r in records]
+                self.answers.append((response.status_code, ids, response.headers.get("Retry-After")))
+                time.sleep(0.05)  # a steady client, not a flood: the outage must fall between requests
+
+    def count(self, status: int) -> int:
+        return sum(1 for answer in self.answers if answer[0] == status)
+
+    def wait_for(self, status: int, more: int, timeout_s: float = 60) -> None:
+        target = self.count(status) + more
+        wait_until(
+            lambda: self.count(status),
+            until=lambda count: count >= target,
+            timeout_s=timeout_s,
+            interval_s=0.1,
+            describe=f"{more} more answers {status}",
+        )
+
+    def acknowledged(self) -> set[str]:
+        """The event ids of every request answered 200."""
+        return {event_id for status, ids, _ in self.answers if status == 200 for event_id in ids}

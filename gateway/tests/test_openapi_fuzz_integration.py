@@ -1,7 +1,12 @@
-"""Property-based fuzzing of the real gateway from the OpenAPI document it serves."""
+"""Property-based fuzzing of the real gateway from the OpenAPI document it serves.
+
+Each operation gets `ACCORD_FUZZ_CASES` generated cases (15 by default, so that the test run
+stays short); the long run, 10,000 cases and more in one go, is `bench/gateway/fuzz.py`.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -21,6 +26,7 @@ pytestmark = pytest.mark.integration
 # time; the first test checks that the running gateway serves exactly this document.
 SPEC = create_app(GatewaySettings()).openapi()
 schema = schemathesis.openapi.from_dict(SPEC)
+CASES_PER_OPERATION = int(os.environ.get("ACCORD_FUZZ_CASES", "15"))
 
 
 @schemathesis.serializer(AVRO_BATCH)
@@ -34,7 +40,7 @@ def test_the_gateway_serves_the_fuzzed_document(gateway_server: GatewayHandle) -
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=CASES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_own_spec_and_never_fails_with_5xx(
     case: Any, gateway_server: GatewayHandle
 ) -> None:

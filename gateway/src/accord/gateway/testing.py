@@ -112,6 +112,10 @@ class GatewayHandle:
         """Stop the gateway gracefully."""
         self.supervisor.stop(self.name)
 
+    def kill(self) -> None:
+        """SIGKILL the gateway, as a crash would."""
+        self.supervisor.kill(self.name)
+
 
 def start_gateway(
     state_dir: Path,
