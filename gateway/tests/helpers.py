@@ -112,9 +112,19 @@ def _inlined(node: Any, defined: set[str]) -> Any:
 
 
 def register_contract(registry_url: str, name: str) -> Registered:
-    """Register the platform's contract `accord.events.<name>`, self-contained, under its subject."""
-    schema = json.loads((CONTRACTS / "accord" / "events" / f"{name}.avsc").read_text())
-    return register(registry_url, _inlined(schema, set()))
+    """The platform's contract `accord.events.<name>`, registered as `accord schemas register` does.
+
+    The contracts are registered with their shared types referenced, the one form the session's
+    registry holds them in (other tests register them so too); the schema kept for decoding is
+    the same contract with the references inlined.
+    """
+    from accord.streaming.testing import register_event_schemas
+
+    subject = f"events-accord.events.{name}"
+    schema_id = register_event_schemas(registry_url, CONTRACTS)[subject]
+    schema = _inlined(json.loads((CONTRACTS / "accord" / "events" / f"{name}.avsc").read_text()), set())
+    version = httpx.get(f"{registry_url}/subjects/{subject}/versions/latest", timeout=10).json()["version"]
+    return Registered(subject, schema_id, version, schema, fastavro.parse_schema(schema))
 
 
 @dataclass

@@ -74,7 +74,7 @@ export interface TrackerOptions {
   /**
    * On page hide: `keepalive` (default) sends the queue with `fetch(..., {keepalive: true})`,
    * which carries the write key in its header; `beacon` uses `navigator.sendBeacon` with a
-   * `text/plain` body holding `write_key`, for gateways that accept beacons; `off` does nothing.
+   * `text/plain` body holding `writeKey` (the field the gateway reads on such bodies); `off` does nothing.
    */
   pageHide?: PageHideTransport;
   /** Called once for every event the gateway refused (HTTP 207 or 422). */
@@ -223,7 +223,7 @@ export class Tracker {
       return false;
     }
     const body = JSON.stringify({
-      write_key: this.options.writeKey,
+      writeKey: this.options.writeKey,
       ...batchBody(batch, this.options.now()),
     });
     return navigator.sendBeacon(this.url, new Blob([body], { type: BEACON_MEDIA_TYPE }));

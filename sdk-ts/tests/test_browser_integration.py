@@ -1,8 +1,8 @@
 """End to end in headless Chromium: a page tracks events with the SDK's bundle, against the real
 gateway; every event reaches Kafka and Silver exactly once, and the refused one is reported.
 
-The page is served from its own origin and calls the gateway cross-origin. The gateway does not
-answer CORS preflights yet, so this test's Chromium runs with `--disable-web-security`.
+The page is served from its own origin and calls the gateway cross-origin: the preflight and
+every answer go through the gateway's CORS (the session's write key allows any origin).
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ describe("page hide", () => {
     assert.equal(beacons[0].url, "http://gateway.test/v1/events");
     assert.equal(beacons[0].body.type, BEACON_MEDIA_TYPE);
     const body = JSON.parse(await beacons[0].body.text());
-    assert.equal(body.write_key, "key-1");
+    assert.equal(body.writeKey, "key-1");
     assert.deepEqual(body.events, [{ schema: event.schema, payload: event.payload }]);
     await t.close();
   });

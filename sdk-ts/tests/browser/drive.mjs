@@ -8,7 +8,7 @@ const browser = await chromium.launch({
   executablePath,
   headless: true,
   // the gateway does not answer CORS preflights yet: this test page may call it cross-origin
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-web-security"],
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
 try {
   const page = await browser.newPage();
