@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from accord.runtime.waiting import wait_until
 from accord.streaming.maintenance import MaintenancePolicy, lake_tables
 from accord.streaming.maintenance_schedule import MaintenanceThread, Schedule
 from accord.streaming.testing import Pipeline, envelope, post_events
@@ -90,7 +91,12 @@ def test_maintenance_beside_the_running_stream_fails_no_batch_and_loses_or_dupli
 
         # on a loaded machine a batch can take a minute: give Silver time to catch up
         pipeline.wait_for("silver", "true", len(sent), timeout_s=900)
-        _wait_until(lambda: _compacted(maintenance, "silver"), timeout_s=600)
+        wait_until(
+            lambda: _compacted(maintenance, "silver"),
+            timeout_s=600,
+            interval_s=1.0,
+            describe="a maintenance run that compacted Silver",
+        )
         assert all(query.isActive for query in queries), "no query stopped on a failed batch"
     finally:
         maintenance.stop()
@@ -127,10 +133,3 @@ def _exists(pipeline: Pipeline, table: str) -> bool:
     from accord.streaming.delta_io import table_exists
 
     return table_exists(pipeline.spark, getattr(pipeline.lake, table))
-
-
-def _wait_until(condition: Any, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "maintenance compacted nothing"
-        time.sleep(1)
