@@ -22,8 +22,17 @@ from accord.streaming.maintenance import MaintenancePolicy, lake_tables
 from accord.streaming.maintenance_schedule import MaintenanceThread, Schedule
 from accord.streaming.testing import Pipeline, envelope, post_events
 
-# the other process starts a second Spark application on the same two cores
-pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.timeout(1800)]
+# the other process starts a second Spark application on the same two cores; a drill of several
+# minutes, run with ACCORD_MAINTENANCE_DRILL=1 (RUNBOOK "Drills")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.spark,
+    pytest.mark.timeout(1800),
+    pytest.mark.skipif(
+        os.environ.get("ACCORD_MAINTENANCE_DRILL") != "1",
+        reason="maintenance beside the running stream is a drill: set ACCORD_MAINTENANCE_DRILL=1",
+    ),
+]
 
 EVENTS_PER_ROUND = 30
 MIN_ROUNDS = 8
