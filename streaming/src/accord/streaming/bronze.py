@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from accord.streaming.framing import header_epoch_millis, schema_id
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.triggers import with_trigger
 from accord.wire.headers import RECEIVED_AT as RECEIVED_AT_HEADER
 
 if TYPE_CHECKING:
@@ -91,11 +92,7 @@ def start_bronze(
         .partitionBy(*BRONZE_PARTITIONS)
         .option("checkpointLocation", lake.checkpoint(BRONZE_QUERY))
     )
-    writer = (
-        writer.trigger(availableNow=True)
-        if available_now
-        else writer.trigger(processingTime=settings.trigger_interval)
-    )
+    writer = with_trigger(writer, settings, available_now=available_now)
     query = writer.start(lake.bronze)
     log.info("bronze stream started", extra={"table": lake.bronze, "topic": settings.events_topic})
     return query

@@ -25,6 +25,7 @@ from accord.streaming.lake import Lake
 from accord.streaming.progress import ProgressFile
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import SilverBatch
+from accord.streaming.triggers import with_trigger
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -109,11 +110,7 @@ def start_ingest(
         .foreachBatch(processor)
         .option("checkpointLocation", lake.checkpoint(INGEST_QUERY))
     )
-    writer = (
-        writer.trigger(availableNow=True)
-        if available_now
-        else writer.trigger(processingTime=settings.trigger_interval)
-    )
+    writer = with_trigger(writer, settings, available_now=available_now)
     query = writer.start()
     processor.bind(str(query.id))
     log.info("ingest stream started", extra={"bronze": lake.bronze, "silver": lake.silver})

@@ -31,6 +31,7 @@ from accord.streaming.lake import Lake
 from accord.streaming.ops import BatchCounts, last_max_event_time, record_batch
 from accord.streaming.progress import ProgressFile
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.triggers import with_trigger
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -393,11 +394,7 @@ def start_silver(
         .foreachBatch(processor)
         .option("checkpointLocation", lake.checkpoint(SILVER_QUERY))
     )
-    writer = (
-        writer.trigger(availableNow=True)
-        if available_now
-        else writer.trigger(processingTime=settings.trigger_interval)
-    )
+    writer = with_trigger(writer, settings, available_now=available_now)
     query = writer.start()
     processor.bind(str(query.id))
     log.info("silver stream started", extra={"table": lake.silver, "source": lake.bronze})
