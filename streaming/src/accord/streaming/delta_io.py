@@ -1,20 +1,34 @@
 """Idempotent writes to the lake's Delta tables.
 
 Insert-only MERGE on a table's natural key is idempotent by nature: running it again inserts
-nothing. A stream's appends use Delta's `txnAppId`/`txnVersion` writer options, which make
-Delta skip a write it has already committed for the same (application, version).
+nothing. A stream's appends are idempotent per (application, version), the pair Delta's
+`txnAppId`/`txnVersion` writer options name. Those options make Delta-Spark rebuild the whole
+table state (three Spark jobs) before every write to learn the last version committed, which
+at one micro-batch a second and four tables per batch was most of a batch's time. So the pair
+is written as the commit's `userMetadata` instead, and looked up by delta-rs in the newest
+commits of the table's log, without a Spark job. A batch is only ever re-run right after the
+attempt that died, so its marker, when there is one, is among the newest commits; commits that
+still carry Delta's own `txn` action (lakes written before) are found through delta-rs too.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accord.streaming.errors import TableNotFoundError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from accord.streaming.inspect.tables import LakeReader
+
+MARKER_KEY = "accord_txn"
+# how far back the marker of an interrupted attempt is looked for: only commits of other writers
+# (a backfill, a compaction run by hand) can come after it, while the stream was down
+MARKER_SEARCH_COMMITS = (8, 1_000)
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,39 @@ class Txn:
 
     app_id: str
     version: int
+
+    def marker(self) -> str:
+        """The commit's `userMetadata` that records this write."""
+        return json.dumps({MARKER_KEY: {"app_id": self.app_id, "version": self.version}})
+
+
+def _marked_version(commit: dict[str, Any], app_id: str) -> int | None:
+    """The version a commit's marker records for `app_id`, or None when it has none for it."""
+    try:
+        marker = json.loads(commit.get("userMetadata") or "{}").get(MARKER_KEY) or {}
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(marker, dict) or marker.get("app_id") != app_id:
+        return None
+    version = marker.get("version")
+    return version if isinstance(version, int) else None
+
+
+def committed(reader: LakeReader, path: str, txn: Txn) -> bool:
+    """True when the table at `path` holds a commit of `txn.app_id` at `txn.version` or later."""
+    table = reader.latest(path)
+    if table is None:
+        return False
+    for limit in MARKER_SEARCH_COMMITS:
+        commits = table.history(limit)
+        for commit in commits:
+            version = _marked_version(commit, txn.app_id)
+            if version is not None:
+                return version >= txn.version
+        if len(commits) < limit:
+            break
+    legacy = table.transaction_version(txn.app_id)
+    return legacy is not None and legacy >= txn.version
 
 
 _MISSING_TABLE_CONDITIONS = frozenset(
@@ -89,20 +136,27 @@ def append(
     *,
     partition_by: Sequence[str] = (),
     txn: Txn | None = None,
+    reader: LakeReader | None = None,
     optimize_write: bool = False,
 ) -> None:
     """Append `df` to the table at `path` (creating it), at most once per `txn`.
 
-    `optimize_write` shuffles the rows by partition before writing, so each partition a batch
-    touches gets one file rather than one per task.
+    A `txn` needs the `reader` that looks its marker up. `optimize_write` shuffles the rows by
+    partition before writing, so each partition a batch touches gets one file rather than one
+    per task.
     """
+    if txn is not None:
+        if reader is None:
+            raise ValueError("an idempotent append needs the reader that finds its commit marker")
+        if committed(reader, path, txn):
+            return
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
     if optimize_write:
         writer = writer.option("optimizeWrite", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     if txn is not None:
-        writer = writer.option("txnAppId", txn.app_id).option("txnVersion", str(txn.version))
+        writer = writer.option("userMetadata", txn.marker())
     writer.save(path)
 
 

@@ -11,7 +11,8 @@ Silver itself reads every file of the table; the index answers from a few files 
   [smallest id, largest id] of the batch's ids in it. Partition pruning drops every other
   bucket; within a v7 bucket, Delta's per-file statistics on `event_id` drop the files written
   at other times of the day, because v7 ids sort by time. An event resent days later reads only
-  its own day's bucket, near its own time.
+  its own day's bucket, near its own time. The lookup runs in the driver with delta-rs (see
+  `dataset_for`), so its cost follows the files a batch can hit, not the table.
 
 Each row also names the Silver row it stands for (Kafka coordinates and `event_date`), so a
 match that is the very record being processed can be checked against Silver cheaply (see
@@ -20,12 +21,18 @@ match that is the very record being processed can be checked against Silver chea
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from accord.streaming import delta_io
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
     from pyspark.sql import Column, DataFrame, SparkSession
+
+    from accord.streaming.inspect.tables import LakeReader
 
 BUCKET_COLUMN = "id_bucket"
 COLUMNS = (
@@ -61,29 +68,40 @@ def bucket(event_id: str = "event_id") -> Column:
     )
 
 
-def lookup(spark: SparkSession, path: str, spans: list[tuple[str, str, str]]) -> DataFrame | None:
-    """The index rows that can hold an id of the spans (None when there is no index yet).
+def dataset_for(reader: LakeReader, path: str, spans: list[tuple[str, str, str]]) -> ds.Dataset | None:
+    """The index as a dataset, when one of its files can hold an id of the spans; else None.
 
     `spans` are (bucket, smallest id, largest id) of a batch's ids, one per bucket they touch.
-
-    The filter names each bucket and id range literally, so Delta prunes partitions and files
-    before reading anything.
+    The index is read by delta-rs in the driver: its log is followed commit by commit, and each
+    file's partition and `event_id` range decide whether it is read at all, without a Spark job.
+    A batch of new UUIDv7 ids usually finds no file, since every indexed id is older.
     """
-    from functools import reduce
-
-    from pyspark.sql import functions as sf
-
-    index = delta_io.load_if_exists(spark, path)
-    if index is None or not spans:
+    table = reader.latest(path)
+    if table is None or not spans:
         return None
-    conditions = [
-        (sf.col(BUCKET_COLUMN) == sf.lit(name)) & sf.col("event_id").between(sf.lit(low), sf.lit(high))
-        for name, low, high in spans
-    ]
-    return index.filter(reduce(lambda a, b: a | b, conditions))
+    dataset = table.to_pyarrow_dataset()
+    if next(iter(dataset.get_fragments(filter=_span_filter(spans))), None) is None:
+        return None
+    return dataset
 
 
-def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None) -> None:
+def rows_for(dataset: ds.Dataset, spans: list[tuple[str, str, str]], ids: pa.Array) -> pa.Table:
+    """The index rows (`COLUMNS`) of `ids`, read only from the files of the spans."""
+    import pyarrow.dataset as pads
+
+    wanted = _span_filter(spans) & pads.field("event_id").isin(ids)
+    return dataset.to_table(columns=list(COLUMNS), filter=wanted)
+
+
+def _span_filter(spans: list[tuple[str, str, str]]) -> ds.Expression:
+    import pyarrow.dataset as pads
+
+    event_id, bucket_of = pads.field("event_id"), pads.field(BUCKET_COLUMN)
+    conditions = [(bucket_of == name) & (event_id >= low) & (event_id <= high) for name, low, high in spans]
+    return reduce(operator.or_, conditions)
+
+
+def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None, reader: LakeReader) -> None:
     """Index Silver rows just written (`rows` has the `COLUMNS`), once per `txn`.
 
     Without a `txn` (a backfill) rows whose Kafka coordinates are indexed already are skipped.
@@ -92,7 +110,7 @@ def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None) -> None:
     if txn is None:
         delta_io.insert_new(frame, path, KEYS, partition_by=(BUCKET_COLUMN,))
     else:
-        delta_io.append(frame, path, partition_by=(BUCKET_COLUMN,), txn=txn)
+        delta_io.append(frame, path, partition_by=(BUCKET_COLUMN,), txn=txn, reader=reader)
 
 
 def ensure(spark: SparkSession, path: str, silver_path: str) -> None:

@@ -5,9 +5,9 @@ Bronze (the exact raw record of every offset), then decoded, deduplicated and wr
 and Quarantine from the same cached rows. A record reaches Silver one trigger after it reaches
 Kafka, instead of waiting for a second query to notice Bronze's commit.
 
-Exactly once: Bronze's append carries Delta's `txnAppId`/`txnVersion` (the query id and the
-batch id), so a batch re-run after a crash does not append its records twice; Silver's writes
-are idempotent the same way (see `accord.streaming.silver`).
+Exactly once: Bronze's append is marked with the query id and the batch id (see
+`accord.streaming.delta_io`), so a batch re-run after a crash does not append its records
+twice; Silver's writes are idempotent the same way (see `accord.streaming.silver`).
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class IngestBatch:
         bronze = to_bronze(kafka).persist()
         try:
             txn = delta_io.Txn(self.app_id, batch_id)
-            delta_io.append(bronze, self.lake.bronze, partition_by=BRONZE_PARTITIONS, txn=txn)
+            delta_io.append(
+                bronze, self.lake.bronze, partition_by=BRONZE_PARTITIONS, txn=txn, reader=self.silver.reader
+            )
             bronze_ms = int((time.monotonic() - started) * 1000)
             counts = self.silver.process(bronze, batch_id)
         finally:

@@ -15,6 +15,8 @@ from accord.streaming import delta_io
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from accord.streaming.inspect.tables import LakeReader
+
 SCHEMA = (
     "batch_id long, source string, input_rows long, inserted long, duplicates long, conflicting long, "
     "late long, quarantined map<string,long>, watermark timestamp, max_event_time timestamp, "
@@ -74,9 +76,11 @@ def last_max_event_time(spark: SparkSession, path: str) -> datetime | None:
     return None if row is None else row[0]
 
 
-def record_batch(spark: SparkSession, path: str, counts: BatchCounts, app_id: str | None) -> None:
+def record_batch(
+    spark: SparkSession, path: str, counts: BatchCounts, app_id: str | None, reader: LakeReader
+) -> None:
     """Append the counts of a batch, once per (app_id, batch_id) when `app_id` is given."""
     row = asdict(counts)
     frame = spark.createDataFrame([tuple(row[name.split()[0]] for name in SCHEMA.split(", "))], SCHEMA)
     txn = delta_io.Txn(app_id, counts.batch_id) if app_id else None
-    delta_io.append(frame, path, txn=txn)
+    delta_io.append(frame, path, txn=txn, reader=reader)

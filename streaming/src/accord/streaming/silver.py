@@ -18,7 +18,6 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from accord.streaming import dedup, delta_io, id_index, quarantine
@@ -27,6 +26,7 @@ from accord.streaming.bronze import ensure_bronze_table
 from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
 from accord.streaming.errors import SchemaLookupError, StreamFailedError
 from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, record_exposures
+from accord.streaming.inspect.tables import LakeReader
 from accord.streaming.lake import Lake
 from accord.streaming.ops import BatchCounts, last_max_event_time, record_batch
 from accord.streaming.progress import ProgressFile
@@ -103,6 +103,8 @@ class SilverBatch:
         self.source = source
         self.progress = progress
         self.lake = Lake.from_settings(settings)
+        # the driver's own view of the tables (delta-rs): index lookups and commit markers
+        self.reader = LakeReader.from_settings(settings)
         self.app_id: str | None = None
         self._bound = threading.Event()
         self._max_event_time: datetime | None = None
@@ -148,7 +150,7 @@ class SilverBatch:
         counts.duration_ms = int((time.monotonic() - started) * 1000)
         counts.finished_at = datetime.now(UTC)
         if counts.input_rows:
-            record_batch(spark, self.lake.silver_batches, counts, self.app_id)
+            record_batch(spark, self.lake.silver_batches, counts, self.app_id, self.reader)
             if self.progress is not None:
                 self.progress.update(
                     SILVER_QUERY,
@@ -253,44 +255,41 @@ class SilverBatch:
         Silver, so such a row counts only when Silver holds it too; otherwise the attempt died
         in between and the record is inserted now.
         """
-        from pyspark.sql import functions as sf
-
-        spark = candidates.sparkSession
-        index = id_index.lookup(spark, self.lake.event_ids, spans)
-        if index is None:
+        dataset = id_index.dataset_for(self.reader, self.lake.event_ids, spans)
+        if dataset is None:
             return None
-        own = candidates.select("event_id", *[sf.col(c).alias(f"_own_{c}") for c in dedup.COORDINATES])
-        is_own = reduce(lambda a, b: a & b, [sf.col(c) == sf.col(f"_own_{c}") for c in dedup.COORDINATES])
-        matches = (
-            index.join(sf.broadcast(own), "event_id")
-            .groupBy(*id_index.COLUMNS)
-            .agg(sf.max(is_own).alias("is_own"))
-            .collect()
-        )
+        # some index file can hold one of the ids: the batch's ids come to the driver to ask it
+        batch = candidates.select("event_id", *dedup.COORDINATES).toArrow()
+        own: dict[str, set[tuple[str, int, int]]] = {}
+        for row in batch.to_pylist():
+            own.setdefault(row["event_id"], set()).add(_coordinates(row))
+        rows = id_index.rows_for(dataset, spans, batch.column("event_id"))
+        matches = {tuple(row[c] for c in id_index.COLUMNS): row for row in rows.to_pylist()}
         if not matches:
             return None
-        own_rows = [m for m in matches if m.is_own]
+        spark = candidates.sparkSession
+        own_rows = [row for row in matches.values() if _coordinates(row) in own.get(row["event_id"], set())]
         in_silver = self._in_silver(spark, own_rows) if own_rows else set()
         kept: dict[str, tuple[str, str, str, int, int]] = {}
-        for m in matches:
-            coordinates = (m.kafka_topic, m.kafka_partition, m.kafka_offset)
-            if m.is_own and coordinates not in in_silver:
+        for row in matches.values():
+            coordinates = _coordinates(row)
+            if coordinates in own.get(row["event_id"], set()) and coordinates not in in_silver:
                 continue
-            kept.setdefault(m.event_id, (m.event_id, m.payload_sha256, *coordinates))
+            kept.setdefault(row["event_id"], (row["event_id"], row["payload_sha256"], *coordinates))
         if not kept:
             return None
         return spark.createDataFrame(list(kept.values()), dedup.KEPT_SCHEMA)
 
-    def _in_silver(self, spark: SparkSession, rows: list[Any]) -> set[tuple[str, int, int]]:
+    def _in_silver(self, spark: SparkSession, rows: list[dict[str, Any]]) -> set[tuple[str, int, int]]:
         """The Kafka coordinates of `rows` (index rows) that Silver holds, read from their dates only."""
         from pyspark.sql import functions as sf
 
         silver = delta_io.load_if_exists(spark, self.lake.silver)
         if silver is None:
             return set()
-        dates = sorted({row.event_date for row in rows})
+        dates = sorted({row["event_date"] for row in rows})
         wanted = spark.createDataFrame(
-            [(row.kafka_topic, row.kafka_partition, row.kafka_offset) for row in rows],
+            [_coordinates(row) for row in rows],
             "kafka_topic string, kafka_partition int, kafka_offset long",
         )
         found = (
@@ -343,11 +342,22 @@ class SilverBatch:
         txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
         # the index first: a crash between the two writes leaves index rows that Silver lacks,
         # which the re-run recognises as its own (see `_kept_copies`) and writes to Silver then
-        id_index.add(inserts, self.lake.event_ids, txn=txn)
+        id_index.add(inserts, self.lake.event_ids, txn=txn, reader=self.reader)
         rows = rows.select(*silver_columns(rows.columns))
         # classification already checked every row against the index, so a plain append
         # suffices; the stream's txn makes a re-run of a committed batch a no-op
-        delta_io.append(rows, self.lake.silver, partition_by=PARTITION_COLUMNS, txn=txn, optimize_write=True)
+        delta_io.append(
+            rows,
+            self.lake.silver,
+            partition_by=PARTITION_COLUMNS,
+            txn=txn,
+            reader=self.reader,
+            optimize_write=True,
+        )
+
+
+def _coordinates(index_row: dict[str, Any]) -> tuple[str, int, int]:
+    return (index_row["kafka_topic"], index_row["kafka_partition"], index_row["kafka_offset"])
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:

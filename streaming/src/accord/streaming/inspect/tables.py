@@ -42,6 +42,7 @@ class LakeReader:
     def __init__(self, lake: Lake, options: dict[str, str] | None = None) -> None:
         self.lake = lake
         self._options = options or {}
+        self._latest: dict[str, DeltaTable] = {}
 
     @classmethod
     def from_settings(cls, settings: StreamingSettings) -> LakeReader:
@@ -57,6 +58,21 @@ class LakeReader:
             return DeltaTable(path, storage_options=self._options or None)
         except MissingDeltaTable:
             return None
+
+    def latest(self, path: str) -> DeltaTable | None:
+        """Like `table`, for a caller that asks again and again (the stream, once per batch).
+
+        The table is kept and brought up to date with the commits made since, instead of being
+        loaded again from its last checkpoint.
+        """
+        known = self._latest.get(path)
+        if known is not None:
+            known.update_incremental()
+            return known
+        table = self.table(path)
+        if table is not None:
+            self._latest[path] = table
+        return table
 
     def exists(self, path: str) -> bool:
         """True when `path` holds a Delta table."""
