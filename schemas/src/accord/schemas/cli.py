@@ -137,7 +137,7 @@ def _print_verdicts(verdicts: list[Verdict]) -> None:
     for column in ("subject", "against", "level", "verdict", "reason"):
         table.add_column(column, overflow="fold")
     for verdict in verdicts:
-        reasons = "\n".join(problem.message for problem in verdict.problems)
+        reasons = "\n".join([*(problem.message for problem in verdict.problems), *verdict.rule_changes])
         style = _VERDICT_STYLE[verdict.status]
         table.add_row(
             verdict.subject,
@@ -151,6 +151,8 @@ def _print_verdicts(verdicts: list[Verdict]) -> None:
         for problem in verdict.problems:
             detail = problem.message.removeprefix(f"{problem.rule} at '{problem.path}': ")
             click.echo(f"{verdict.file}:{problem.path}: {problem.rule}: {detail}")
+        for change in verdict.rule_changes:
+            click.echo(f"{verdict.file}:ruleSet: rule-change: {change}")
 
 
 @schemas.command()
