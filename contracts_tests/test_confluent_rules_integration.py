@@ -31,9 +31,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def serializer(registry_server: RegistryHandle, catalog: Catalog) -> AvroSerializer:
     register_catalog(catalog, RegistryClient(registry_server.url))
-    CelExecutor.register()
+    CelExecutor.register()  # type: ignore[no-untyped-call]
     purchase = catalog.require("accord.events.Purchase")
-    return AvroSerializer(
+    serializer: AvroSerializer = AvroSerializer(
         SchemaRegistryClient({"url": registry_server.url}),
         self_contained_text(catalog, purchase),
         conf={
@@ -42,6 +42,7 @@ def serializer(registry_server: RegistryHandle, catalog: Catalog) -> AvroSeriali
             "subject.name.strategy": topic_record_subject_name_strategy,
         },
     )
+    return serializer
 
 
 def purchase(amount: str, currency: str) -> dict[str, Any]:
