@@ -63,10 +63,11 @@ def _error_for(exc: SchemaRegistryError) -> RegistryClientError:
 
 
 def _rule_set(found: Any) -> dict[str, Any] | None:
+    """The schema's `ruleSet` without the empty rule lists confluent-kafka's client writes."""
     rule_set = getattr(found, "rule_set", None)
     if rule_set is None:
         return None
-    as_dict: dict[str, Any] = rule_set.to_dict()
+    as_dict: dict[str, Any] = {kind: rules for kind, rules in rule_set.to_dict().items() if rules}
     return as_dict or None
 
 

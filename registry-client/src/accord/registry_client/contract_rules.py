@@ -140,9 +140,7 @@ def _rule(raw: object, index: int) -> ContractRule | None:
         raise InvalidRuleError(f"rule {name!r} needs an 'expr'")
     mode = str(raw.get("mode", "WRITEREAD")).upper()
     if mode not in ("WRITE", "READ", "WRITEREAD"):
-        raise InvalidRuleError(
-            f"rule {name!r}: a condition's 'mode' is WRITE, READ or WRITEREAD; got {mode!r}"
-        )
+        raise InvalidRuleError(f"rule {name!r}: a condition's mode is WRITE, READ or WRITEREAD, not {mode!r}")
     on_failure = raw.get("onFailure")
     if on_failure is not None and not isinstance(on_failure, str):
         raise InvalidRuleError(f"rule {name!r}: 'onFailure' must be a string")
@@ -252,7 +250,7 @@ class ContractChecker:
             try:
                 with self._lock:  # celpy's programs keep evaluation state
                     kept = executor.transform(context, record)
-            except Exception as exc:
+            except Exception as exc:  # any evaluation error fails the condition (Confluent does so)
                 return _violation(rule, f"rule {rule.name!r} could not be evaluated: {exc}")
             if not kept:
                 return _violation(rule, f"the event breaks rule {rule.name!r}: {rule.expr}")
