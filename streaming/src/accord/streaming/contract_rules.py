@@ -96,7 +96,8 @@ def contract_rules(events: DataFrame, schemas: BatchSchemas) -> tuple[DataFrame,
     if not ruled:
         return events, []
     verdict_type = StructType([StructField("rule", StringType()), StructField("detail", StringType())])
-    check = sf.udf(functools.partial(first_violation, ruled), verdict_type, useArrow=True)
+    # row by row, pickled: Arrow batches would need pandas, which the stream does not install
+    check = sf.udf(functools.partial(first_violation, ruled), verdict_type, useArrow=False)
     checked = events.withColumn(CONTRACT_COLUMN, check(sf.col("value"), sf.col("schema_id")))
     verdict = sf.col(CONTRACT_COLUMN)
     rule = Rule(
