@@ -13,7 +13,6 @@ rules are left to the clients that run them.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,16 +71,12 @@ class RuleViolation:
     message: str
 
 
-def _executor() -> Any:
+@cache
+def _shared_executor() -> Any:
     # confluent-kafka's CEL module takes a second to import: only components that check rules pay
     from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
 
     return CelExecutor()  # type: ignore[no-untyped-call]
-
-
-@cache
-def _shared_executor() -> Any:
-    return _executor()
 
 
 def referenced_fields(expr: str) -> tuple[str, ...]:
@@ -262,10 +257,3 @@ def _violation(rule: ContractRule, message: str) -> RuleViolation:
     if field is not None:
         message = f"{field}: {message}"
     return RuleViolation(rule.name, field, message)
-
-
-def rule_set_text(rule_set: Mapping[str, Any] | None) -> str | None:
-    """A rule set as compact JSON with sorted keys (comparable text), None when absent or empty."""
-    if not rule_set:
-        return None
-    return json.dumps(rule_set, sort_keys=True, separators=(",", ":"))
