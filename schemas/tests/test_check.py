@@ -224,3 +224,21 @@ def test_levels_file_with_an_unknown_level_names_the_subject(tmp_path: Path) -> 
         match=re.escape("events-accord.events.PageView: unknown compatibility level 'SIDEWAYS'"),
     ):
         load_levels(path)
+
+
+def test_a_rule_change_is_listed_as_a_contract_change(
+    repo: Callable[..., None], schema_tree: SchemaTree, accord: Callable[..., Result]
+) -> None:
+    repo()
+    rules = "accord/events/Purchase.rules.json"
+    schema_tree.edit(
+        rules, lambda r: r["domainRules"][0].update(expr='decimal(message.amount) >= decimal("0")')
+    )
+    schema_tree.edit(rules, lambda r: r["domainRules"].pop(1))
+    result = check(accord)
+    assert result.exit_code == 0, result.output
+    changes = [line.split("/avro/", 1)[-1] for line in result.stdout.splitlines() if "rule-change" in line]
+    assert changes == [
+        "accord/events/Purchase.rules.json:ruleSet: rule-change: removes rule 'currency_code'",
+        "accord/events/Purchase.rules.json:ruleSet: rule-change: changes rule 'purchase_amount_positive'",
+    ]

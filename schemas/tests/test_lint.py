@@ -183,3 +183,39 @@ def test_command_passes_on_the_contracts(accord: Callable[..., Result]) -> None:
     result = accord("schemas", "lint")
     assert result.exit_code == 0, result.output
     assert "pass lint" in result.stdout
+
+
+PURCHASE_RULES = "accord/events/Purchase.rules.json"
+
+
+def test_the_contract_rules_compile_and_read_fields_of_their_record(schema_tree: SchemaTree) -> None:
+    rules = schema_tree.read(PURCHASE_RULES)["domainRules"]
+    assert {rule["name"] for rule in rules} == {"purchase_amount_positive", "currency_code"}
+    assert lint_directory(schema_tree.root) == []
+
+
+def test_a_rule_that_does_not_compile_is_reported_with_its_name(schema_tree: SchemaTree) -> None:
+    schema_tree.edit(PURCHASE_RULES, lambda r: r["domainRules"][0].update(expr="message.amount >"))
+    [finding] = lint_directory(schema_tree.root)
+    assert (finding.rule, finding.file.endswith("Purchase.rules.json")) == ("invalid-rule", True)
+    assert "purchase_amount_positive" in finding.message
+
+
+def test_a_rule_reading_a_field_the_record_lacks(schema_tree: SchemaTree) -> None:
+    schema_tree.edit(PURCHASE_RULES, lambda r: r["domainRules"][1].update(expr="message.money.size() == 3"))
+    found = {(f.place, f.rule) for f in lint_directory(schema_tree.root)}
+    assert found == {("currency_code", "rule-field")}
+
+
+def test_a_nested_field_path_is_followed_through_referenced_records(schema_tree: SchemaTree) -> None:
+    schema_tree.edit(
+        PURCHASE_RULES,
+        lambda r: r["domainRules"][1].update(expr="message.envelope.context.locale != 'xx'"),
+    )
+    assert lint_directory(schema_tree.root) == []
+
+
+def test_rules_without_a_schema_beside_them(schema_tree: SchemaTree) -> None:
+    schema_tree.write("accord/events/Refund.rules.json", {"domainRules": []})
+    found = {(f.file.rsplit("/", 1)[-1], f.rule) for f in lint_directory(schema_tree.root)}
+    assert found == {("Refund.rules.json", "orphan-rules")}

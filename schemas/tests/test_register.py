@@ -206,3 +206,27 @@ def test_check_against_the_registry_reports_a_level_that_differs_from_the_file(
 
     assert accord("schemas", "register", "--registry", registry_server.url).exit_code == 0
     assert accord("schemas", "check", "--registry", registry_server.url).exit_code == 0
+
+
+def test_register_sends_the_rules_and_a_rule_change_is_a_new_version(
+    registry_server: RegistryHandle, topic: str, schema_tree: SchemaTree, accord: Callable[..., Result]
+) -> None:
+    rules_file = "accord/events/Purchase.rules.json"
+    subject = f"{topic}-accord.events.Purchase"
+    assert accord("schemas", "register", "--registry", registry_server.url).exit_code == 0
+    client = RegistryClient(registry_server.url)
+    first = client.latest(subject)
+    assert first.rule_set == schema_tree.read(rules_file)
+    assert client.schema_by_id(first.id).rule_set == first.rule_set
+
+    schema_tree.edit(rules_file, lambda r: r["domainRules"].pop(1))
+    check = accord("schemas", "check", "--registry", registry_server.url)
+    assert "rule-change: removes rule 'currency_code'" in check.stdout
+    again = accord("schemas", "register", "--registry", registry_server.url)
+    assert again.exit_code == 0, again.output
+    # a fresh client: the first one keeps the latest version cached
+    second = RegistryClient(registry_server.url).latest(subject)
+    assert (second.version, second.rule_set) == (first.version + 1, schema_tree.read(rules_file))
+    assert second.id != first.id
+    assert accord("schemas", "register", "--registry", registry_server.url).exit_code == 0
+    assert RegistryClient(registry_server.url).latest(subject).version == second.version

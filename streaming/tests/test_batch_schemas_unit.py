@@ -38,6 +38,9 @@ class FakeRegistry:
     def latest_id(self, subject: str) -> int | None:
         return self.latest.get(subject)
 
+    def rule_set(self, schema_id: int) -> dict[str, Any] | None:
+        return None
+
 
 URL = {"name": "url", "type": "string"}
 TITLE = {"name": "title", "type": ["null", "string"], "default": None}

@@ -20,12 +20,17 @@ class RejectedEvent(BaseModel):
         description="what is wrong: truncated_event, truncated_frame, bad_magic_byte, unknown_schema_id, "
         "unknown_subject, unknown_version, unauthorized_subject, event_too_large, undecodable_avro, "
         "trailing_bytes, missing_event_id, invalid_uuid, missing_field, wrong_type, unknown_field, "
-        "out_of_range, not_in_enum, invalid_event, missing_schema, invalid_version, missing_payload"
+        "out_of_range, not_in_enum, invalid_event, missing_schema, invalid_version, missing_payload, "
+        "contract_rule_violation"
     )
     field: str | None = Field(
         description="path of the field at fault from the payload's root, e.g. envelope.event_id"
     )
     message: str
+    rule: str | None = Field(
+        default=None,
+        description="with contract_rule_violation: the name of the data-contract rule the event breaks",
+    )
 
 
 class BatchResult(BaseModel):

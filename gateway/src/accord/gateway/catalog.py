@@ -32,6 +32,7 @@ from accord.registry_client import (
     SchemaNotFoundError,
     SubjectNotFoundError,
 )
+from accord.registry_client.contract_rules import ContractChecker, InvalidRuleError, Side, condition_rules
 from accord.wire.error_codes import ErrorCode, FailureType
 from accord.wire.naming import subject_prefix
 
@@ -52,6 +53,8 @@ class WriterSchema:
     checker: Any
     subjects: tuple[str, ...]
     subjects_loaded_at: float
+    rules: ContractChecker | None = None
+    """The schema's data-contract conditions checked on write; None when it has none."""
     _canonical: str | None = field(default=None, repr=False)
     _subject_for_key: dict[str, str | None] = field(default_factory=dict, repr=False)
 
@@ -202,6 +205,8 @@ class SchemaCatalog:
     async def _load_writer(self, schema_id: int) -> WriterSchema:
         try:
             schema = await self._call(self._client.resolved_schema, schema_id)
+            # cached by the client since `resolved_schema` read it: the rules come with the id
+            registered = await self._call(self._client.schema_by_id, schema_id)
         except RegistryClientError as exc:  # not found, or an id the registry cannot hold
             raise _unknown_id(schema_id) from exc
         subjects = await self._subjects_of(schema_id)
@@ -212,6 +217,7 @@ class SchemaCatalog:
             checker=fastavro.parse_schema(without_logical_types(schema)),
             subjects=subjects,
             subjects_loaded_at=time.monotonic(),
+            rules=_write_rules(schema_id, registered.schema, registered.rule_set),
         )
         self._by_id[schema_id] = writer
         log.info("writer schema loaded", extra={"schema_id": schema_id, "subjects": list(subjects)})
@@ -260,6 +266,20 @@ class SchemaCatalog:
             return value
         finally:
             del self._inflight[key]
+
+
+def _write_rules(schema_id: int, schema: str, rule_set: dict[str, Any] | None) -> ContractChecker | None:
+    """The conditions of `rule_set` the gateway checks (modes WRITE and WRITEREAD), None when none.
+
+    A rule set the gateway cannot read is logged and not enforced: `accord schemas lint` keeps
+    such rules out of the contracts, and refusing every event of the schema would be an outage.
+    """
+    try:
+        checker = ContractChecker(schema, condition_rules(rule_set), Side.WRITE)
+    except InvalidRuleError as exc:
+        log.error("data-contract rules not enforced", extra={"schema_id": schema_id, "error": str(exc)})
+        return None
+    return checker or None
 
 
 def _unknown_subject(subject: str, detail: str = "") -> EventInvalidError:

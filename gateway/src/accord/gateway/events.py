@@ -5,7 +5,9 @@ JSON events are validated by encoding them with fastavro (strict: no unknown fie
 field without default) and framed. Both then keep the shared event rules (`accord.wire.rules`:
 canonical event id, an identity, an event time Silver accepts). Only when a check fails does
 `explain_invalid` walk the payload to name the field and rule at fault, so valid events pay for
-nothing but fastavro and the rules.
+nothing but fastavro and the rules. Last come the schema's data-contract rules (CEL conditions
+of its `ruleSet`), only for schemas that have some, on the record as fastavro reads it back
+with logical types, the form a Confluent deserializer gives its rules.
 """
 
 from __future__ import annotations
@@ -110,7 +112,26 @@ def decode_avro_event(framed: bytes, writer: WriterSchema, clock: EventClock) ->
     if not isinstance(record, dict):
         raise _schema_error(ErrorCode.NOT_A_RECORD, "an event's schema must be an Avro record")
     event_id, key = envelope_facts(record, clock)
+    if writer.rules is not None:
+        keep_contract_rules(framed, writer, event_id)
     return ValidEvent(framed, key, event_id)
+
+
+def keep_contract_rules(framed: bytes, writer: WriterSchema, event_id: str) -> None:
+    """Refuse the event when it breaks one of its schema's data-contract rules."""
+    assert writer.rules is not None, "called for schemas with rules only"
+    body = BytesIO(framed)
+    body.seek(FRAME_HEADER_BYTES)
+    violation = writer.rules.first_violation(fastavro.schemaless_reader(body, writer.parsed, None))
+    if violation is not None:
+        raise EventInvalidError(
+            FailureType.SCHEMA_VIOLATION,
+            ErrorCode.CONTRACT_RULE_VIOLATION,
+            violation.message,
+            violation.field,
+            event_id=event_id,
+            rule=violation.rule,
+        )
 
 
 def encode_json_event(payload: Any, writer: WriterSchema, clock: EventClock) -> ValidEvent:
@@ -137,7 +158,10 @@ def encode_json_event(payload: Any, writer: WriterSchema, clock: EventClock) -> 
         field, rule, message = explain_invalid(payload, writer.parsed, writer.parsed["__named_schemas"])
         raise _schema_error(rule, message, field, event_id) from exc
     record_id, key = envelope_facts(payload, clock)
-    return ValidEvent(frame(writer.schema_id, buffer.getvalue()), key, record_id)
+    framed = frame(writer.schema_id, buffer.getvalue())
+    if writer.rules is not None:
+        keep_contract_rules(framed, writer, record_id)
+    return ValidEvent(framed, key, record_id)
 
 
 def _with_times(payload: Any, writer: WriterSchema, event_id: str | None) -> Any:

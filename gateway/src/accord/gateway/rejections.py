@@ -47,6 +47,7 @@ class EventInvalidError(Exception):
         field: str | None = None,
         *,
         event_id: str | None = None,
+        rule: str | None = None,
     ) -> None:
         super().__init__(message)
         self.failure_type = failure_type
@@ -54,6 +55,8 @@ class EventInvalidError(Exception):
         self.message = message
         self.field = field
         self.event_id = event_id
+        self.rule = rule
+        """The name of the data-contract rule the event breaks (`contract_rule_violation`)."""
 
     @classmethod
     def breaking(cls, violation: Violation, event_id: str | None = None) -> EventInvalidError:
@@ -80,6 +83,7 @@ class Rejection:
     event_id: str | None = None
     subject: str | None = None
     schema_id: int | None = None
+    rule: str | None = None
 
     @classmethod
     def from_error(
@@ -104,17 +108,21 @@ class Rejection:
             event_id=clip(error.event_id or readable_id),
             subject=clip(subject),
             schema_id=schema_id,
+            rule=error.rule,
         )
 
     def answer(self) -> dict[str, Any]:
-        """The entry of the HTTP answer's `rejected` list."""
-        return {
+        """The entry of the HTTP answer's `rejected` list (`rule` only for a data-contract rule)."""
+        entry = {
             "index": self.index,
             "event_id": self.event_id,
             "code": self.code,
             "field": self.field,
             "message": self.message,
         }
+        if self.rule is not None:
+            entry["rule"] = self.rule
+        return entry
 
     def deadletter_record(self, received_at_ms: int, key_id: str, original_max_bytes: int) -> dict[str, Any]:
         """The dead-letter record (wire contract: one JSON object per rejected event).

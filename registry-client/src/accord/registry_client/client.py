@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
+from confluent_kafka.schema_registry import RuleSet, Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.common._httpx_compat import httpx as transport
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
@@ -62,6 +62,15 @@ def _error_for(exc: SchemaRegistryError) -> RegistryClientError:
     return SchemaRejectedError(message, code, status)
 
 
+def _rule_set(found: Any) -> dict[str, Any] | None:
+    """The schema's `ruleSet` without the empty rule lists confluent-kafka's client writes."""
+    rule_set = getattr(found, "rule_set", None)
+    if rule_set is None:
+        return None
+    as_dict: dict[str, Any] = {kind: rules for kind, rules in rule_set.to_dict().items() if rules}
+    return as_dict or None
+
+
 def _references(refs: Sequence[SchemaReference] | None) -> tuple[Reference, ...]:
     return tuple(Reference(str(ref.name), str(ref.subject), int(ref.version or 0)) for ref in refs or ())
 
@@ -86,7 +95,9 @@ class RegistryClient:
     def schema_by_id(self, schema_id: int) -> RegisteredSchema:
         """The schema with this id (cached forever: ids are immutable)."""
         schema = self._client.get_schema(schema_id)
-        return RegisteredSchema(schema_id, str(schema.schema_str), _references(schema.references))
+        return RegisteredSchema(
+            schema_id, str(schema.schema_str), _references(schema.references), _rule_set(schema)
+        )
 
     @_translated
     def subjects_for_id(self, schema_id: int) -> list[str]:
@@ -140,28 +151,54 @@ class RegistryClient:
         return list(self._client.get_subjects())
 
     @_translated
-    def register(self, subject: str, schema: str, references: Sequence[Reference] = ()) -> RegisteredVersion:
-        """Register `schema` under `subject` (idempotent); raises `IncompatibleSchemaError` when refused."""
-        registered = self._client.register_schema_full_response(subject, self._schema(schema, references))
+    def register(
+        self,
+        subject: str,
+        schema: str,
+        references: Sequence[Reference] = (),
+        rule_set: Mapping[str, Any] | None = None,
+    ) -> RegisteredVersion:
+        """Register `schema` (with its `ruleSet`) under `subject` (idempotent).
+
+        Raises `IncompatibleSchemaError` when refused.
+        """
+        registered = self._client.register_schema_full_response(
+            subject, self._schema(schema, references, rule_set)
+        )
         if registered.version is None or registered.schema_id is None:
-            return self.lookup(subject, schema, references) or self._missing(subject)
+            return self.lookup(subject, schema, references, rule_set) or self._missing(subject)
         stored = self.schema_by_id(registered.schema_id)
-        return RegisteredVersion(subject, registered.version, stored.id, stored.schema, stored.references)
+        return RegisteredVersion(
+            subject, registered.version, stored.id, stored.schema, stored.references, stored.rule_set
+        )
 
     @_translated
     def lookup(
-        self, subject: str, schema: str, references: Sequence[Reference] = ()
+        self,
+        subject: str,
+        schema: str,
+        references: Sequence[Reference] = (),
+        rule_set: Mapping[str, Any] | None = None,
     ) -> RegisteredVersion | None:
-        """The version of `subject` holding exactly `schema`, or None when it is not registered there."""
+        """The version of `subject` holding exactly `schema` (and `rule_set`), None when there is none.
+
+        Without `rule_set` the registry matches the schema with the latest version's rules, as
+        Confluent does; a caller that declares rules passes them (an empty set for none).
+        """
         try:
-            found = self._client.lookup_schema(subject, self._schema(schema, references))
+            found = self._client.lookup_schema(subject, self._schema(schema, references, rule_set))
         except SchemaRegistryError as exc:
             if exc.error_code in (40401, 40403):
                 return None
             raise
         stored = self.schema_by_id(found.schema_id)
         return RegisteredVersion(
-            found.subject or subject, int(found.version or 0), stored.id, stored.schema, stored.references
+            found.subject or subject,
+            int(found.version or 0),
+            stored.id,
+            stored.schema,
+            stored.references,
+            stored.rule_set,
         )
 
     @_translated
@@ -191,9 +228,12 @@ class RegistryClient:
         self._client.set_compatibility(subject, level.value)
 
     @staticmethod
-    def _schema(schema: str, references: Sequence[Reference]) -> Schema:
+    def _schema(
+        schema: str, references: Sequence[Reference], rule_set: Mapping[str, Any] | None = None
+    ) -> Schema:
         refs = [SchemaReference(ref.name, ref.subject, ref.version) for ref in references]
-        return Schema(schema, "AVRO", refs)
+        rules = RuleSet.from_dict(dict(rule_set)) if rule_set is not None else None
+        return Schema(schema, "AVRO", refs, rule_set=rules)
 
     @staticmethod
     def _version(found: Any, subject: str) -> RegisteredVersion:
@@ -203,6 +243,7 @@ class RegistryClient:
             found.schema_id,
             found.schema.schema_str,
             _references(found.schema.references),
+            _rule_set(found.schema),
         )
 
     @staticmethod

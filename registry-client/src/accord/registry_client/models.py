@@ -26,6 +26,8 @@ class RegisteredSchema:
     id: int
     schema: str
     references: tuple[Reference, ...] = ()
+    rule_set: dict[str, Any] | None = None
+    """The schema's data-contract rules (Confluent's `ruleSet`), None when it has none."""
 
 
 @dataclass(frozen=True)
@@ -37,3 +39,4 @@ class RegisteredVersion:
     id: int
     schema: str
     references: tuple[Reference, ...] = ()
+    rule_set: dict[str, Any] | None = None

@@ -7,6 +7,7 @@ shared state on the application, installs the protocol middleware and the Promet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from accord.registry.dependencies import AppState
 from accord.registry.errors import RegistryError
 from accord.registry.kafka_log import Progress
 from accord.registry.metrics import install_metrics
+from accord.registry.openapi import registry_openapi
 from accord.registry.operations import Registry
 from accord.registry.protocol import RegistryProtocol
 from accord.registry.routers import compatibility, config, health, schemas, subjects
@@ -65,4 +67,5 @@ def create_app(
     app.router.routes.insert(0, schemas.schema_by_id_route)
     for module in (health, schemas, subjects, compatibility, config):
         app.include_router(module.router)
+    app.openapi = functools.partial(registry_openapi, app)  # type: ignore[method-assign]
     return app

@@ -4,6 +4,10 @@ Every file holds one top-level named type; it may define types inline (they belo
 use the top-level types of other files by full name, which become Confluent references. A type
 in the `accord.events` namespace is an event, registered under the TopicRecordNameStrategy
 subject `<topic>-<full name>`; any other file is a shared type, registered under its full name.
+
+The data-contract rules of a type sit beside its file: `Purchase.rules.json` next to
+`Purchase.avsc` holds the schema's `ruleSet` in Confluent's shape (`{"domainRules": [...]}`),
+registered with it.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from accord.registry_client import inline_references
 from accord.registry_client.compatibility import InvalidSchemaError, parse_schema
+from accord.registry_client.contract_rules import compile_problems
 from accord.schemas.errors import SchemaFilesError
 from accord.schemas.findings import Finding
 from accord.schemas.names import NAMED_KINDS, walk_names
@@ -25,6 +30,8 @@ from accord.wire.naming import EVENTS_TOPIC, event_subject
 
 EVENTS_NAMESPACE = "accord.events"
 SCHEMA_SUFFIX = ".avsc"
+RULES_SUFFIX = ".rules.json"
+CONTRACT_SUFFIXES = (SCHEMA_SUFFIX, RULES_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class SchemaFile:
     defines: tuple[str, ...]
     references: tuple[str, ...]
     """Full names of the top-level types of other files this one uses, in first-use order."""
+    rule_set: dict[str, Any] | None = None
+    """The schema's `ruleSet` from the `.rules.json` beside it, None when there is none."""
 
     @property
     def full_name(self) -> str:
@@ -121,11 +130,35 @@ def display_path(path: Path) -> str:
 
 
 def read_schema_texts(root: Path) -> dict[str, str]:
-    """The text of every `.avsc` file below `root`, by path relative to `root` (sorted)."""
-    return {
-        path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
-        for path in sorted(root.rglob(f"*{SCHEMA_SUFFIX}"))
-    }
+    """The text of every `.avsc` and `.rules.json` file below `root`, by path relative to `root` (sorted)."""
+    paths = sorted(path for suffix in CONTRACT_SUFFIXES for path in root.rglob(f"*{suffix}"))
+    return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8") for path in paths}
+
+
+def _rule_sets(
+    texts: Mapping[str, str], shown_as: Callable[[str], str], findings: list[Finding]
+) -> dict[str, dict[str, Any]]:
+    """The rule sets of the texts, by the path of the `.avsc` they belong to."""
+    found: dict[str, dict[str, Any]] = {}
+    for rel, text in texts.items():
+        if not rel.endswith(RULES_SUFFIX):
+            continue
+        shown, schema_path = shown_as(rel), rel.removesuffix(RULES_SUFFIX) + SCHEMA_SUFFIX
+        if schema_path not in texts:
+            findings.append(
+                Finding(shown, "-", "orphan-rules", f"no {PurePosixPath(schema_path).name} beside it")
+            )
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            findings.append(Finding(shown, f"{exc.lineno}:{exc.colno}", "invalid-json", exc.msg))
+            continue
+        problems = compile_problems(data)
+        findings.extend(Finding(shown, "ruleSet", "invalid-rule", problem) for problem in problems)
+        if not problems:
+            found[schema_path] = data
+    return found
 
 
 def load_catalog(root: Path, topic: str = EVENTS_TOPIC) -> Catalog:
@@ -146,7 +179,10 @@ def load_texts(
     """Load schema files given as {path relative to the root: text}; see `load_catalog`."""
     findings: list[Finding] = []
     decoded: list[tuple[str, str, dict[str, Any]]] = []
+    rule_sets = _rule_sets(texts, shown_as, findings)
     for rel, text in texts.items():
+        if not rel.endswith(SCHEMA_SUFFIX):
+            continue
         shown = shown_as(rel)
         try:
             data = json.loads(text)
@@ -161,7 +197,9 @@ def load_texts(
             )
             continue
         decoded.append((shown, rel, data))
-    files = _describe(decoded, findings)
+    files = [
+        replace(file, rule_set=rule_sets.get(file.relative_path)) for file in _describe(decoded, findings)
+    ]
     ordered = _dependency_order(files, findings)
     if not findings:
         findings.extend(_avro_findings(Catalog(ordered, topic)))

@@ -3,15 +3,20 @@
 The verdicts come from `accord.registry_client.compatibility.check_compatibility`, the code the
 registry server runs on every registration. Both sides are compared self-contained (referenced
 types inlined), so a change to a shared type is judged in every event that carries it.
+
+A change to a schema's data-contract rules (its `.rules.json`) is a contract change too: the
+registry gives the schema a new version for it, so every verdict lists the rules added,
+removed or changed (it does not fail the check: rules are not judged for compatibility).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from accord.registry_client import RegistryClient, SubjectNotFoundError
 from accord.registry_client.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
@@ -40,6 +45,8 @@ class Verdict:
     against: str
     status: Status
     problems: list[Incompatibility] = field(default_factory=list)
+    rule_changes: tuple[str, ...] = ()
+    """One sentence per rule added, removed or changed against the compared version."""
 
 
 History = Sequence[tuple[int | None, str]]
@@ -51,16 +58,38 @@ def self_contained_text(catalog: Catalog, file: SchemaFile) -> str:
     return json.dumps(catalog.self_contained(file), separators=(",", ":"))
 
 
+def rule_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """What changed from the `old` rule set to the `new` one, one sentence per rule."""
+    if (old or None) == (new or None):
+        return ()
+    before, after = _rules_by_name(old), _rules_by_name(new)
+    changes = [f"adds rule {name!r}" for name in after if name not in before]
+    changes += [f"removes rule {name!r}" for name in before if name not in after]
+    changes += [f"changes rule {name!r}" for name in after if name in before and after[name] != before[name]]
+    return tuple(changes) or ("changes the ruleSet",)
+
+
+def _rules_by_name(rule_set: Mapping[str, Any] | None) -> dict[str, Any]:
+    rules = (rule_set or {}).get("domainRules") or []
+    return {str(rule.get("name")): rule for rule in rules if isinstance(rule, Mapping)}
+
+
 def judge(
-    catalog: Catalog, file: SchemaFile, history: History, level: CompatibilityLevel, against: str
+    catalog: Catalog,
+    file: SchemaFile,
+    history: History,
+    level: CompatibilityLevel,
+    against: str,
+    rule_set: Mapping[str, Any] | None = None,
 ) -> Verdict:
-    """Compare `file` with a subject's history under `level`."""
+    """Compare `file` with a subject's history under `level`, and its rules with `rule_set` (the newest's)."""
     subject = catalog.subject(file)
     if not history:
         return Verdict(subject, file.path, level, "-", Status.NEW)
     problems = check_compatibility(self_contained_text(catalog, file), history, level)
     status = Status.BREAKING if problems else Status.COMPATIBLE
-    return Verdict(subject, file.path, level, against, status, problems)
+    changes = rule_changes(rule_set, file.rule_set)
+    return Verdict(subject, file.path, level, against, status, problems, changes)
 
 
 def check_against_catalog(
@@ -75,7 +104,8 @@ def check_against_catalog(
         subject = catalog.subject(file)
         previous = old.by_subject(subject)
         history = [(None, self_contained_text(old, previous))] if previous else []
-        verdicts.append(judge(catalog, file, history, level_of(subject), ref))
+        rule_set = previous.rule_set if previous else None
+        verdicts.append(judge(catalog, file, history, level_of(subject), ref, rule_set))
     for gone in old:
         subject = old.subject(gone)
         if catalog.by_subject(subject) is None:
@@ -109,7 +139,10 @@ def check_against_registry(
         history = registry_history(client, subject)
         level = level_of(subject) if level_of is not None else client.compatibility_level(subject)
         against = f"version {history[0][0]}" if history else "-"
-        verdicts.append(judge(catalog, file, history, level, against))
+        newest = history[0][0] if history else None
+        # a file without rules keeps the registered ones when registered, so it changes none
+        rule_set = client.version(subject, newest).rule_set if newest and file.rule_set is not None else None
+        verdicts.append(judge(catalog, file, history, level, against, rule_set))
     return verdicts
 
 

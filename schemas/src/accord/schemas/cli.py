@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from accord.schemas.catalog import Catalog, load_catalog
+from accord.schemas.catalog import RULES_SUFFIX, SCHEMA_SUFFIX, Catalog, load_catalog
 from accord.schemas.check import Status, Verdict
 from accord.schemas.settings import SchemasSettings
 
@@ -137,7 +137,7 @@ def _print_verdicts(verdicts: list[Verdict]) -> None:
     for column in ("subject", "against", "level", "verdict", "reason"):
         table.add_column(column, overflow="fold")
     for verdict in verdicts:
-        reasons = "\n".join(problem.message for problem in verdict.problems)
+        reasons = "\n".join([*(problem.message for problem in verdict.problems), *verdict.rule_changes])
         style = _VERDICT_STYLE[verdict.status]
         table.add_row(
             verdict.subject,
@@ -151,6 +151,9 @@ def _print_verdicts(verdicts: list[Verdict]) -> None:
         for problem in verdict.problems:
             detail = problem.message.removeprefix(f"{problem.rule} at '{problem.path}': ")
             click.echo(f"{verdict.file}:{problem.path}: {problem.rule}: {detail}")
+        rules_file = verdict.file.removesuffix(SCHEMA_SUFFIX) + RULES_SUFFIX
+        for change in verdict.rule_changes:
+            click.echo(f"{rules_file}:ruleSet: rule-change: {change}")
 
 
 @schemas.command()

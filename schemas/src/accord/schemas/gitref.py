@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path, PurePosixPath
 
-from accord.schemas.catalog import SCHEMA_SUFFIX
+from accord.schemas.catalog import CONTRACT_SUFFIXES
 from accord.schemas.errors import GitRefError
 
 
@@ -17,7 +17,10 @@ def _git(args: list[str], cwd: Path) -> str:
 
 
 def schema_texts_at(ref: str, root: Path) -> dict[str, str]:
-    """The `.avsc` texts below `root` at `ref`, by path relative to `root` (empty when none existed)."""
+    """The `.avsc` and `.rules.json` texts below `root` at `ref`, by path relative to `root`.
+
+    Empty when none existed there.
+    """
     root = root.resolve()
     toplevel = Path(_git(["rev-parse", "--show-toplevel"], root).strip())
     _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel)
@@ -25,7 +28,7 @@ def schema_texts_at(ref: str, root: Path) -> dict[str, str]:
     listing = _git(["ls-tree", "-r", "--name-only", ref, "--", str(prefix)], toplevel)
     texts: dict[str, str] = {}
     for line in sorted(listing.splitlines()):
-        if line.endswith(SCHEMA_SUFFIX):
+        if line.endswith(CONTRACT_SUFFIXES):
             texts[PurePosixPath(line).relative_to(prefix).as_posix()] = _git(
                 ["show", f"{ref}:{line}"], toplevel
             )

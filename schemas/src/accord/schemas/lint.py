@@ -14,6 +14,9 @@
 | file-name | the file is named after its type (`PageView.avsc` holds `PageView`) |
 | event-envelope | an event's first field is `envelope: accord.common.Envelope` |
 | accord-default | `accord.default` is `uuid7` on a uuid string or `now` on a timestamp-millis long |
+| rule-field | every `message.<field>` a data-contract rule (`.rules.json`) reads is a field of the record |
+
+A `.rules.json` whose rules do not compile (CEL) is reported as `invalid-rule` when loading.
 
 Files that cannot be loaded at all (bad JSON, invalid Avro, dangling reference, duplicate
 name) are reported with the same `file:place: rule: message` format.
@@ -32,6 +35,7 @@ from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from accord.registry_client.contract_rules import condition_rules
 from accord.schemas.catalog import Catalog, SchemaFile, load_catalog
 from accord.schemas.errors import SchemaFilesError
 from accord.schemas.findings import Finding
@@ -77,7 +81,35 @@ def lint_catalog(catalog: Catalog) -> list[Finding]:
     findings: list[Finding] = []
     for file in catalog:
         findings.extend(_file_findings(file))
+        if file.rule_set is not None:
+            findings.extend(_rule_field_findings(catalog, file))
     return sorted(findings)
+
+
+def _rule_field_findings(catalog: Catalog, file: SchemaFile) -> Iterator[Finding]:
+    schema = catalog.self_contained(file)
+    for rule in condition_rules(file.rule_set):
+        for path in rule.fields:
+            if not _has_field(schema, path.split(".")):
+                yield Finding(
+                    file.path,
+                    rule.name,
+                    "rule-field",
+                    f"rule {rule.name!r} reads message.{path}, which {file.name} does not have",
+                )
+
+
+def _has_field(schema: Any, path: list[str]) -> bool:
+    """True when the record `schema` (or a non-null branch of a union) has the field path."""
+    if not path:
+        return True
+    branches = schema if isinstance(schema, list) else [schema]
+    for branch in branches:
+        if isinstance(branch, dict) and branch.get("type") == "record":
+            field = next((f for f in branch["fields"] if f["name"] == path[0]), None)
+            if field is not None and _has_field(field["type"], path[1:]):
+                return True
+    return False
 
 
 def _file_findings(file: SchemaFile) -> Iterator[Finding]:

@@ -60,7 +60,9 @@ def register_catalog(
     """Set every subject's declared level, then register every file of `catalog`, shared types first.
 
     Each file is registered as written, with a Confluent reference (name, subject, version)
-    for every type it uses from another file; the registry resolves the references of those.
+    for every type it uses from another file (the registry resolves the references of those),
+    and with the `ruleSet` of its `.rules.json`; a file without one keeps the rules the
+    subject's latest version has, as Confluent's registry does.
     Everything is checked against the registry first, at the declared levels: when any schema
     breaks its subject's level, `RegistrationRefusedError` is raised before anything is
     registered or any level changed. Without `levels` the registry's levels are used and left
@@ -84,8 +86,8 @@ def register_catalog(
             Reference(name, catalog.subject(catalog.require(name)), versions[name])
             for name in file.references
         ]
-        found = client.lookup(subject, file.text, references)
-        registered = found or client.register(subject, file.text, references)
+        found = client.lookup(subject, file.text, references, file.rule_set)
+        registered = found or client.register(subject, file.text, references, file.rule_set)
         versions[file.full_name] = registered.version
         results.append(
             Registration(

@@ -32,6 +32,10 @@ class SchemaSource(Protocol):
         """The id of the latest registered version of `subject`, None when the subject is unknown."""
         ...
 
+    def rule_set(self, schema_id: int) -> dict[str, Any] | None:
+        """The data-contract rules (`ruleSet`) of `schema_id`, None when it has none."""
+        ...
+
 
 class UnknownSchemaError(Exception):
     """The registry has no schema under an id found in the framing."""
@@ -47,6 +51,8 @@ class ResolvedWriter:
     writer_json: str
     reader_json: str
     rescued_fields: tuple[str, ...]
+    rule_set_json: str | None = None
+    """The writer's `ruleSet` as JSON, checked by `accord.streaming.contract_rules`; None: no rules."""
 
     @property
     def needs_resolution(self) -> bool:
@@ -73,11 +79,19 @@ class BatchSchemaResolver:
         self._source = source
         self._topic = topic
         self._writers: dict[int, dict[str, Any]] = {}
+        self._rule_sets: dict[int, str | None] = {}
 
     def _writer(self, schema_id: int) -> dict[str, Any]:
         if schema_id not in self._writers:
             self._writers[schema_id] = self._source.resolved_schema(schema_id)
         return self._writers[schema_id]
+
+    def _rule_set(self, schema_id: int) -> str | None:
+        # a schema id's rules are part of its identity, so they are fetched once too
+        if schema_id not in self._rule_sets:
+            rule_set = self._source.rule_set(schema_id)
+            self._rule_sets[schema_id] = json.dumps(rule_set, sort_keys=True) if rule_set else None
+        return self._rule_sets[schema_id]
 
     def for_batch(self, schema_ids: Iterable[int]) -> BatchSchemas:
         """Writer and latest reader schema of every id; ids the registry does not know are listed apart."""
@@ -110,6 +124,7 @@ class BatchSchemaResolver:
                     writer_json=json.dumps(writer, sort_keys=True),
                     reader_json=json.dumps(reader, sort_keys=True),
                     rescued_fields=tuple(n for n in _field_names(writer) if n not in reader_names),
+                    rule_set_json=self._rule_set(schema_id),
                 )
             )
         return BatchSchemas(by_subject=by_subject, unknown=unknown)
@@ -137,6 +152,15 @@ class RegistrySchemas:
             raise UnknownSchemaError(f"schema id {schema_id} is not registered") from exc
         except RegistryClientError as exc:
             raise SchemaLookupError(f"cannot read schema id {schema_id}: {exc}") from exc
+
+    def rule_set(self, schema_id: int) -> dict[str, Any] | None:
+        """The `ruleSet` of `schema_id` (the client has the schema cached since `resolved_schema`)."""
+        from accord.registry_client import RegistryClientError
+
+        try:
+            return self._client.schema_by_id(schema_id).rule_set
+        except RegistryClientError as exc:
+            raise SchemaLookupError(f"cannot read the rules of schema id {schema_id}: {exc}") from exc
 
     def latest_id(self, subject: str) -> int | None:
         """The id of the latest version of `subject`, None when no such subject is registered."""

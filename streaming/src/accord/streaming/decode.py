@@ -13,6 +13,7 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from accord.streaming.batch_schemas import ENVELOPE_FIELD, BatchSchemas, ResolvedWriter
+from accord.streaming.contract_rules import CONTRACT_COLUMN, contract_rules
 from accord.streaming.framing import MAX_MILLIS, MIN_MILLIS, avro_payload, header_epoch_millis
 from accord.streaming.rules import event_rules, first_broken
 from accord.wire.headers import SENT_AT as SENT_AT_HEADER
@@ -164,7 +165,8 @@ def decode(bronze: DataFrame, schemas: BatchSchemas, horizon: timedelta, skew: t
             "reference_time": sf.coalesce(sf.col("received_at"), sf.col("kafka_timestamp")),
         }
     )
-    rule_reason, rule_detail = first_broken(event_rules(horizon, skew))
+    events, contract = contract_rules(events, schemas)
+    rule_reason, rule_detail = first_broken([*event_rules(horizon, skew), *contract])
     undecodable = sf.col("event_id").isNull()
     events = events.withColumns(
         {
@@ -174,5 +176,5 @@ def decode(bronze: DataFrame, schemas: BatchSchemas, horizon: timedelta, skew: t
                 sf.format_string("cannot decode the Avro payload with schema id %s", sf.col("schema_id")),
             ).otherwise(rule_detail),
         }
-    ).drop("reference_time")
+    ).drop("reference_time", CONTRACT_COLUMN)
     return Decoded(events=events, rejects=rejects)

@@ -18,11 +18,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: its name, when it is broken, and a sentence saying what was wrong."""
+    """One rule: its name, when it is broken, and a sentence saying what was wrong.
+
+    `reason` replaces `rule_violation:<name>` when the reason is known per row only (the
+    data-contract rules of `accord.streaming.contract_rules` name the broken rule per event).
+    """
 
     name: str
     broken: Column
     detail: Column
+    reason: Column | None = None
 
 
 def interval(delta: timedelta) -> Column:
@@ -89,6 +94,13 @@ def first_broken(rules: list[Rule]) -> tuple[Column, Column]:
     """The reason code and detail of the first rule an event breaks (both null when none is)."""
     from pyspark.sql import functions as sf
 
-    reason = sf.coalesce(*[sf.when(rule.broken, sf.lit(f"rule_violation:{rule.name}")) for rule in rules])
+    reason = sf.coalesce(
+        *[
+            sf.when(
+                rule.broken, sf.lit(f"rule_violation:{rule.name}") if rule.reason is None else rule.reason
+            )
+            for rule in rules
+        ]
+    )
     detail = sf.coalesce(*[sf.when(rule.broken, rule.detail) for rule in rules])
     return reason, detail

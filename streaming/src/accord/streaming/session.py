@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from accord.streaming.jars import connector_jars
@@ -80,6 +81,9 @@ def build_session(
         # a local driver serves only this machine; without this Spark binds to the first
         # non-loopback address and warns about the host name on every start
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python UDFs (the data-contract rules) run in workers that import the accord packages: this
+    # process's interpreter, not the first python3 on PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     for key, value in spark_conf(settings, s3=s3).items():
         builder = builder.config(key, value)

@@ -168,6 +168,11 @@ class ErrorCode(StrEnum):
         "schema_violation",
         "the skew-corrected event time is more than the allowed skew after reception",
     )
+    CONTRACT_RULE_VIOLATION = (
+        "contract_rule_violation",
+        "schema_violation",
+        "the event breaks a data-contract rule of its schema (`rule` names it, `field` what it reads)",
+    )
     MISSING_FIELD = "missing_field", "schema_violation", "a required field is absent"
     WRONG_TYPE = "wrong_type", "schema_violation", "a field's value is not of the schema's type"
     UNKNOWN_FIELD = "unknown_field", "schema_violation", "a JSON payload has a field the schema does not have"
