@@ -28,6 +28,7 @@ class TopicMetadata:
 @dataclass
 class ClusterMetadata:
     topics: dict[str, TopicMetadata]
+    brokers: dict[int, object] = field(default_factory=lambda: {1: object()})
 
 
 @dataclass
@@ -46,7 +47,9 @@ class LaggingAdmin:
     """Shows a created topic only after `lag` more metadata requests (first listed with an error)."""
 
     lag: int
+    brokers: int = 1
     created: list[str] = field(default_factory=list)
+    replicas: list[int] = field(default_factory=list)
     since_creation: int = 0
 
     def __call__(self, conf: dict[str, str]) -> LaggingAdmin:
@@ -54,7 +57,7 @@ class LaggingAdmin:
 
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> ClusterMetadata:
         if not self.created:
-            return ClusterMetadata({})
+            return ClusterMetadata({}, dict.fromkeys(range(1, self.brokers + 1), object()))
         self.since_creation += 1
         if self.since_creation <= self.lag // 2:
             return ClusterMetadata({})
@@ -64,6 +67,7 @@ class LaggingAdmin:
 
     def create_topics(self, topics: list[Any]) -> dict[str, Future[None]]:
         self.created.extend(topic.topic for topic in topics)
+        self.replicas.extend(topic.replication_factor for topic in topics)
         return {topic.topic: done(None) for topic in topics}
 
     def describe_configs(self, resources: list[Any]) -> dict[Any, Future[dict[str, Setting]]]:
@@ -84,3 +88,13 @@ def test_a_topic_that_never_shows_is_a_clear_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(kafka_log, "AdminClient", LaggingAdmin(lag=10**9))
     with pytest.raises(StoreError, match="does not show in the broker's metadata"):
         ensure_schemas_topic("127.0.0.1:1", "_schemas", timeout_s=0.05)
+
+
+@pytest.mark.parametrize(("brokers", "replicas"), [(1, 1), (2, 2), (3, 3), (5, 3)])
+def test_the_topic_gets_three_replicas_or_as_many_as_there_are_brokers(
+    monkeypatch: pytest.MonkeyPatch, brokers: int, replicas: int
+) -> None:
+    admin = LaggingAdmin(lag=0, brokers=brokers)
+    monkeypatch.setattr(kafka_log, "AdminClient", admin)
+    ensure_schemas_topic("127.0.0.1:1", "_schemas")
+    assert admin.replicas == [replicas]
