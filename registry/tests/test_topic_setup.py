@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from accord.registry import kafka_log
 from accord.registry.errors import StoreError
@@ -51,6 +52,8 @@ class LaggingAdmin:
     created: list[str] = field(default_factory=list)
     replicas: list[int] = field(default_factory=list)
     since_creation: int = 0
+    configs_unknown: int = 0
+    """describe_configs answers UNKNOWN_TOPIC_OR_PART this many times (another broker answering)."""
 
     def __call__(self, conf: dict[str, str]) -> LaggingAdmin:
         return self
@@ -71,6 +74,11 @@ class LaggingAdmin:
         return {topic.topic: done(None) for topic in topics}
 
     def describe_configs(self, resources: list[Any]) -> dict[Any, Future[dict[str, Setting]]]:
+        if self.configs_unknown:
+            self.configs_unknown -= 1
+            unknown: Future[dict[str, Setting]] = Future()
+            unknown.set_exception(KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)))
+            return dict.fromkeys(resources, unknown)
         return {resource: done({"cleanup.policy": Setting("compact")}) for resource in resources}
 
 
@@ -98,3 +106,12 @@ def test_the_topic_gets_three_replicas_or_as_many_as_there_are_brokers(
     monkeypatch.setattr(kafka_log, "AdminClient", admin)
     ensure_schemas_topic("127.0.0.1:1", "_schemas")
     assert admin.replicas == [replicas]
+
+
+def test_a_broker_that_does_not_know_the_new_topic_yet_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = LaggingAdmin(lag=0, brokers=3, configs_unknown=3)
+    monkeypatch.setattr(kafka_log, "AdminClient", admin)
+    ensure_schemas_topic("127.0.0.1:1", "_schemas")
+    assert admin.configs_unknown == 0

@@ -69,9 +69,7 @@ def ensure_schemas_topic(
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
     partitions = _partition_count(admin, topic, timeout_s)
-    resource = ConfigResource(ResourceType.TOPIC, topic)
-    configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)
-    policy = configs["cleanup.policy"].value
+    policy = _cleanup_policy(admin, topic, timeout_s)
     if partitions != 1 or "compact" not in policy.split(","):
         raise TopicMisconfiguredError(
             f"the schemas topic '{topic}' must have exactly 1 partition and cleanup.policy=compact "
@@ -95,6 +93,25 @@ def _partition_count(admin: AdminClient, topic: str, timeout_s: float) -> int:
         if time.monotonic() > deadline:
             raise StoreError(f"the schemas topic '{topic}' does not show in the broker's metadata")
         log.info("schemas topic not in the metadata yet", extra={"topic": topic})
+        time.sleep(0.2)
+
+
+def _cleanup_policy(admin: AdminClient, topic: str, timeout_s: float) -> str:
+    """The topic's `cleanup.policy`, once the broker asked knows the topic.
+
+    In a cluster the broker answering may be another than the one whose metadata showed the
+    topic, and learn of it a moment later: ask again while it says the topic is unknown.
+    """
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)
+            return str(configs["cleanup.policy"].value)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART or time.monotonic() > deadline:
+                raise
+        log.info("schemas topic not known to the broker yet", extra={"topic": topic})
         time.sleep(0.2)
 
 
