@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from accord.gateway.settings import GatewaySettings
@@ -77,3 +79,50 @@ def test_sasl_without_credentials_names_the_missing_variable(monkeypatch: pytest
     monkeypatch.setenv("ACCORD_KAFKA_SASL_MECHANISM", "PLAIN")
     with pytest.raises(InvalidSettingError, match="ACCORD_KAFKA_SASL_USERNAME=None: required with"):
         GatewaySettings()
+
+
+class RecordingClient:
+    """Stands in for a confluent-kafka client: keeps the configuration it was made with."""
+
+    made: ClassVar[list[dict[str, object]]] = []
+
+    def __init__(self, config: dict[str, object]) -> None:
+        RecordingClient.made.append(config)
+
+    def poll(self, _timeout: float) -> int:
+        return 0
+
+    def flush(self, _timeout: float = 0) -> int:
+        return 0
+
+
+def test_every_producer_writes_acks_all_and_idempotent_to_a_secured_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accord.gateway import publisher
+    from accord.gateway.app import build_gateway
+    from accord.registry import kafka_log
+    from accord.registry.store import SchemaStore
+
+    monkeypatch.setenv("ACCORD_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("ACCORD_KAFKA_SASL_MECHANISM", "PLAIN")
+    monkeypatch.setenv("ACCORD_KAFKA_SASL_USERNAME", "accord")
+    monkeypatch.setenv("ACCORD_KAFKA_SASL_PASSWORD", "secret")
+    RecordingClient.made = []
+    for module in (publisher, kafka_log):
+        monkeypatch.setattr(module, "Producer", RecordingClient)
+    monkeypatch.setattr(kafka_log, "Consumer", RecordingClient)
+
+    build_gateway(GatewaySettings()).publisher.close()
+    registry = RegistrySettings()
+    kafka_log.SchemasLog(
+        registry.kafka_bootstrap,
+        registry.topic,
+        SchemaStore(),
+        client_config=registry.kafka_security.librdkafka(),
+    )
+    gateway_producer, registry_producer, _registry_consumer = RecordingClient.made
+    for producer in (gateway_producer, registry_producer):
+        assert (producer["acks"], producer["enable.idempotence"]) == ("all", True)
+    for client in RecordingClient.made:
+        assert (client["security.protocol"], client["sasl.username"]) == ("sasl_ssl", "accord")
