@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from accord.registry import kafka_log
 from accord.registry.errors import StoreError
@@ -28,6 +29,7 @@ class TopicMetadata:
 @dataclass
 class ClusterMetadata:
     topics: dict[str, TopicMetadata]
+    brokers: dict[int, object] = field(default_factory=lambda: {1: object()})
 
 
 @dataclass
@@ -46,15 +48,19 @@ class LaggingAdmin:
     """Shows a created topic only after `lag` more metadata requests (first listed with an error)."""
 
     lag: int
+    brokers: int = 1
     created: list[str] = field(default_factory=list)
+    replicas: list[int] = field(default_factory=list)
     since_creation: int = 0
+    configs_unknown: int = 0
+    """describe_configs answers UNKNOWN_TOPIC_OR_PART this many times (another broker answering)."""
 
     def __call__(self, conf: dict[str, str]) -> LaggingAdmin:
         return self
 
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> ClusterMetadata:
         if not self.created:
-            return ClusterMetadata({})
+            return ClusterMetadata({}, dict.fromkeys(range(1, self.brokers + 1), object()))
         self.since_creation += 1
         if self.since_creation <= self.lag // 2:
             return ClusterMetadata({})
@@ -64,9 +70,15 @@ class LaggingAdmin:
 
     def create_topics(self, topics: list[Any]) -> dict[str, Future[None]]:
         self.created.extend(topic.topic for topic in topics)
+        self.replicas.extend(topic.replication_factor for topic in topics)
         return {topic.topic: done(None) for topic in topics}
 
     def describe_configs(self, resources: list[Any]) -> dict[Any, Future[dict[str, Setting]]]:
+        if self.configs_unknown:
+            self.configs_unknown -= 1
+            unknown: Future[dict[str, Setting]] = Future()
+            unknown.set_exception(KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)))
+            return dict.fromkeys(resources, unknown)
         return {resource: done({"cleanup.policy": Setting("compact")}) for resource in resources}
 
 
@@ -84,3 +96,22 @@ def test_a_topic_that_never_shows_is_a_clear_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(kafka_log, "AdminClient", LaggingAdmin(lag=10**9))
     with pytest.raises(StoreError, match="does not show in the broker's metadata"):
         ensure_schemas_topic("127.0.0.1:1", "_schemas", timeout_s=0.05)
+
+
+@pytest.mark.parametrize(("brokers", "replicas"), [(1, 1), (2, 2), (3, 3), (5, 3)])
+def test_the_topic_gets_three_replicas_or_as_many_as_there_are_brokers(
+    monkeypatch: pytest.MonkeyPatch, brokers: int, replicas: int
+) -> None:
+    admin = LaggingAdmin(lag=0, brokers=brokers)
+    monkeypatch.setattr(kafka_log, "AdminClient", admin)
+    ensure_schemas_topic("127.0.0.1:1", "_schemas")
+    assert admin.replicas == [replicas]
+
+
+def test_a_broker_that_does_not_know_the_new_topic_yet_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = LaggingAdmin(lag=0, brokers=3, configs_unknown=3)
+    monkeypatch.setattr(kafka_log, "AdminClient", admin)
+    ensure_schemas_topic("127.0.0.1:1", "_schemas")
+    assert admin.configs_unknown == 0

@@ -14,12 +14,14 @@ from pydantic_settings import BaseSettings
 from accord.gateway.settings import GatewaySettings
 from accord.registry.settings import RegistrySettings
 from accord.runtime.errors import InvalidSettingError
+from accord.runtime.kafka import cluster_nodes, server_properties
 from accord.runtime.settings import RuntimeSettings
 from accord.streaming.settings import StreamingSettings
 
 pytestmark = pytest.mark.unit
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+CLUSTER_ENV = COMPOSE.parent / "docker" / "kafka-cluster.env"
 SETTINGS: tuple[type[BaseSettings], ...] = (
     RuntimeSettings,
     RegistrySettings,
@@ -91,6 +93,10 @@ def test_services_wait_for_what_they_need_to_be_healthy(compose: dict[str, Any])
     assert services["gateway"]["depends_on"]["schemas"] == {"condition": "service_completed_successfully"}
     for name, service in services.items():
         for needed, condition in service.get("depends_on", {}).items():
+            if "profiles" in services[needed] and services[needed].get("restart") != "no":
+                # a server of a profile (the cluster's brokers) is waited for only when it runs
+                assert condition == {"condition": "service_healthy", "required": False}, f"{name} -> {needed}"
+                continue
             expected = (
                 "service_healthy" if needed in _long_running(compose) else "service_completed_successfully"
             )
@@ -185,3 +191,80 @@ def test_the_lake_lives_in_the_s3_store(compose: dict[str, Any]) -> None:
         store_env = service_env(compose["services"]["s3"], host_env)
         assert stream_env["ACCORD_S3_ACCESS_KEY"] == store_env["AWS_ACCESS_KEY_ID"]
         assert stream_env["ACCORD_S3_SECRET_KEY"] == store_env["AWS_SECRET_ACCESS_KEY"]
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def _brokers(compose: dict[str, Any], host_env: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """The Kafka services (name, service) compose runs with `host_env` (its COMPOSE_PROFILES), by node id."""
+    profiles = set(host_env.get("COMPOSE_PROFILES", "").split(","))
+    brokers = [
+        (name, service)
+        for name, service in compose["services"].items()
+        if service.get("image", "").startswith("apache/kafka:")
+        and "KAFKA_NODE_ID" in service.get("environment", {})
+        and set(service.get("profiles", [""])) & (profiles | {""})
+    ]
+    return sorted(brokers, key=lambda named: int(named[1]["environment"]["KAFKA_NODE_ID"]))
+
+
+# the broker properties that decide replication, as the apache/kafka image names them
+_REPLICATION_PROPERTIES = (
+    "default.replication.factor",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "share.coordinator.state.topic.replication.factor",
+    "share.coordinator.state.topic.min.isr",
+    "min.insync.replicas",
+    "auto.create.topics.enable",
+    "process.roles",
+)
+
+
+@pytest.mark.parametrize(("host_env", "brokers"), [({}, 1), (_env_file(CLUSTER_ENV), 3)])
+def test_brokers_quorum_and_topics_match_the_native_runtime(
+    compose: dict[str, Any], host_env: dict[str, str], brokers: int
+) -> None:
+    runtime = RuntimeSettings(kafka_brokers=brokers)
+    services = _brokers(compose, host_env)
+    assert len(services) == brokers
+    nodes = cluster_nodes(runtime)
+    # every broker is a controller (three, or the one), each voter a broker compose runs
+    voters = {f"{node.node_id}@{name}:9093" for node, (name, _) in zip(nodes, services, strict=True)}
+    assert all(node.controller for node in nodes)
+    for node, (_, service) in zip(nodes, services, strict=True):
+        env = service_env(service, host_env)
+        assert int(env["KAFKA_NODE_ID"]) == node.node_id
+        assert set(env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters
+        native = dict(
+            line.split("=", 1) for line in server_properties(runtime, Path("data"), node).splitlines()
+        )
+        for key in _REPLICATION_PROPERTIES:
+            assert env["KAFKA_" + key.upper().replace(".", "_")] == native[key], key
+        external = env["KAFKA_ADVERTISED_LISTENERS"].split("EXTERNAL://localhost:")[1]
+        assert int(external) == node.port, "the host reaches each broker on its native port"
+        assert node.port in _host_ports(service)
+    script = interpolate(compose["services"]["topics"]["command"][0], host_env)
+    assert f"--replication-factor {runtime.replication_factor}" in script
+    assert f"--config min.insync.replicas={runtime.min_insync_replicas}" in script
+    accord_bootstrap = service_env(compose["services"]["gateway"], host_env)["ACCORD_KAFKA_BOOTSTRAP"]
+    assert len(accord_bootstrap.split(",")) == brokers
+
+
+def test_the_cluster_profile_starts_with_the_cluster_settings() -> None:
+    env = _env_file(CLUSTER_ENV)
+    assert env["COMPOSE_PROFILES"] == "cluster"
+    settings = RuntimeSettings(
+        kafka_brokers=3,
+        kafka_replication_factor=int(env["ACCORD_KAFKA_REPLICATION_FACTOR"]),
+        kafka_min_insync_replicas=int(env["ACCORD_KAFKA_MIN_INSYNC_REPLICAS"]),
+    )
+    defaults = RuntimeSettings(kafka_brokers=3)
+    assert (settings.replication_factor, settings.min_insync_replicas) == (
+        defaults.replication_factor,
+        defaults.min_insync_replicas,
+    )

@@ -45,6 +45,7 @@ def build_gateway(settings: GatewaySettings) -> Gateway:
     publisher = Publisher(
         {
             "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_security.librdkafka(),
             "linger.ms": settings.producer_linger_ms,
             "queue.buffering.max.messages": settings.producer_queue_max_messages,
             "message.timeout.ms": int(settings.delivery_timeout_s * 1000),

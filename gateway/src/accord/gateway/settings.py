@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.runtime.addresses import gateway_port, is_loopback, kafka_bootstrap, registry_url
 from accord.runtime.errors import InvalidSettingError
+from accord.runtime.kafka_security import KafkaSecurity
 from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
 from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
 
@@ -29,6 +30,9 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default_factory=gateway_port)
     kafka_bootstrap: str = Field(default_factory=kafka_bootstrap, validation_alias="ACCORD_KAFKA_BOOTSTRAP")
+    kafka_security: KafkaSecurity = Field(
+        default_factory=KafkaSecurity, description="TLS and SASL from ACCORD_KAFKA_SECURITY_PROTOCOL, …"
+    )
     registry_url: str = Field(default_factory=registry_url, validation_alias="ACCORD_REGISTRY_URL")
     events_topic: str = Field(default=EVENTS_TOPIC, validation_alias="ACCORD_EVENTS_TOPIC")
     deadletter_topic: str = Field(default=DEADLETTER_TOPIC, validation_alias="ACCORD_DEADLETTER_TOPIC")

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -43,22 +44,32 @@ class Progress:
     failure: str | None = None
 
 
-def ensure_schemas_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> None:
-    """Create the topic (1 partition, compacted) or check that the existing one is so."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, **kafka_client_logging()})
+SCHEMAS_REPLICATION = 3
+"""Replicas of a new `_schemas` topic, fewer on a smaller cluster (Confluent's registry does the same)."""
+
+
+def ensure_schemas_topic(
+    bootstrap: str,
+    topic: str,
+    timeout_s: float = 30.0,
+    *,
+    client_config: Mapping[str, str] | None = None,
+) -> None:
+    """Create the topic (1 partition, compacted, min(3, brokers) replicas) or check that the
+    existing one has 1 partition and is compacted."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, **(client_config or {}), **kafka_client_logging()})
     metadata = admin.list_topics(timeout=timeout_s)
     if topic not in metadata.topics:
-        new = NewTopic(topic, num_partitions=1, replication_factor=1, config={"cleanup.policy": "compact"})
+        replicas = min(SCHEMAS_REPLICATION, len(metadata.brokers))
+        new = NewTopic(topic, 1, replicas, config={"cleanup.policy": "compact"})
         try:
             admin.create_topics([new])[topic].result(timeout=timeout_s)
-            log.info("schemas topic created", extra={"topic": topic})
+            log.info("schemas topic created", extra={"topic": topic, "replicas": replicas})
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
     partitions = _partition_count(admin, topic, timeout_s)
-    resource = ConfigResource(ResourceType.TOPIC, topic)
-    configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)
-    policy = configs["cleanup.policy"].value
+    policy = _cleanup_policy(admin, topic, timeout_s)
     if partitions != 1 or "compact" not in policy.split(","):
         raise TopicMisconfiguredError(
             f"the schemas topic '{topic}' must have exactly 1 partition and cleanup.policy=compact "
@@ -85,16 +96,43 @@ def _partition_count(admin: AdminClient, topic: str, timeout_s: float) -> int:
         time.sleep(0.2)
 
 
+def _cleanup_policy(admin: AdminClient, topic: str, timeout_s: float) -> str:
+    """The topic's `cleanup.policy`, once the broker asked knows the topic.
+
+    In a cluster the broker answering may be another than the one whose metadata showed the
+    topic, and learn of it a moment later: ask again while it says the topic is unknown.
+    """
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            configs = admin.describe_configs([resource])[resource].result(timeout=timeout_s)
+            return str(configs["cleanup.policy"].value)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART or time.monotonic() > deadline:
+                raise
+        log.info("schemas topic not known to the broker yet", extra={"topic": topic})
+        time.sleep(0.2)
+
+
 class SchemasLog:
     """Reads `_schemas` into a `SchemaStore` on a thread and appends records to it."""
 
-    def __init__(self, bootstrap: str, topic: str, store: SchemaStore) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        store: SchemaStore,
+        *,
+        client_config: Mapping[str, str] | None = None,
+    ) -> None:
         self.topic = topic
         self.store = store
         self._bootstrap = bootstrap
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap,
+                **(client_config or {}),
                 "acks": "all",
                 "enable.idempotence": True,
                 "linger.ms": 0,
@@ -104,6 +142,7 @@ class SchemasLog:
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap,
+                **(client_config or {}),
                 "group.id": f"accord-registry-{uuid.uuid4()}",
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,

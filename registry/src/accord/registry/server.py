@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 def serve(settings: RegistrySettings) -> None:
     """Serve the registry in this process until SIGINT / SIGTERM."""
-    ensure_schemas_topic(settings.kafka_bootstrap, settings.topic)
+    client_config = settings.kafka_security.librdkafka()
+    ensure_schemas_topic(settings.kafka_bootstrap, settings.topic, client_config=client_config)
     store = SchemaStore()
-    schemas_log = SchemasLog(settings.kafka_bootstrap, settings.topic, store)
+    schemas_log = SchemasLog(settings.kafka_bootstrap, settings.topic, store, client_config=client_config)
     schemas_log.start()
     registry = Registry(store, schemas_log, settings.write_timeout_s)
     app = create_app(registry, settings, schemas_log.progress)

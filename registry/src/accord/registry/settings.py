@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.runtime.addresses import is_loopback, kafka_bootstrap, registry_port
 from accord.runtime.errors import InvalidSettingError
+from accord.runtime.kafka_security import KafkaSecurity
 
 
 class RegistryUser(BaseModel):
@@ -34,6 +35,9 @@ class RegistrySettings(BaseSettings):
     kafka_bootstrap: str = Field(
         default_factory=kafka_bootstrap,
         validation_alias=AliasChoices("ACCORD_KAFKA_BOOTSTRAP", "kafka_bootstrap"),
+    )
+    kafka_security: KafkaSecurity = Field(
+        default_factory=KafkaSecurity, description="TLS and SASL from ACCORD_KAFKA_SECURITY_PROTOCOL, …"
     )
     writer_url: str | None = None
     users: dict[str, RegistryUser] = Field(default_factory=dict)

@@ -1,7 +1,8 @@
 """Where the platform's servers listen, and the addresses every client derives from that.
 
 One setting per thing: `ACCORD_REGISTRY_PORT` moves the registry and everything that talks to
-it, `ACCORD_GATEWAY_PORT` the gateway, `ACCORD_KAFKA_PORT` the broker. A client address
+it, `ACCORD_GATEWAY_PORT` the gateway, `ACCORD_KAFKA_PORT` the broker (the first broker of a
+cluster of `ACCORD_KAFKA_BROKERS`, the others `KAFKA_PORT_STRIDE` ports apart). A client address
 (`ACCORD_REGISTRY_URL`, `ACCORD_GATEWAY_URL`, `ACCORD_KAFKA_BOOTSTRAP`) is derived from the
 server's host and port unless it is set explicitly (a remote registry, a Kafka cluster).
 
@@ -19,6 +20,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
+KAFKA_PORT_STRIDE = 2
+"""Ports between two brokers of a local cluster: broker i (from 0) listens on `ACCORD_KAFKA_PORT + 2i`
+and its controller on `ACCORD_KAFKA_CONTROLLER_PORT + 2i`, so the defaults 9092 and 9093 interleave
+(9092/9093, 9094/9095, 9096/9097) and a single broker keeps its ports."""
+
 # a server bound to every interface is reached by local clients on the loopback address
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104
 
@@ -30,6 +36,7 @@ class Addresses(BaseSettings):
 
     kafka_host: str = "127.0.0.1"
     kafka_port: Port = 9092
+    kafka_brokers: int = Field(default=1, ge=1, le=99, description="brokers of the local Kafka cluster")
     registry_host: str = "127.0.0.1"
     registry_port: Port = 8081
     gateway_host: str = "127.0.0.1"
@@ -39,8 +46,12 @@ class Addresses(BaseSettings):
     gateway_url: str | None = Field(default=None, description="set only to reach another gateway")
 
     def kafka_bootstrap_address(self) -> str:
-        """`ACCORD_KAFKA_BOOTSTRAP`, else the local broker's host and port."""
-        return self.kafka_bootstrap or f"{_client_host(self.kafka_host)}:{self.kafka_port}"
+        """`ACCORD_KAFKA_BOOTSTRAP`, else every local broker's host and port."""
+        return self.kafka_bootstrap or bootstrap_list(self.kafka_host, self.kafka_broker_ports())
+
+    def kafka_broker_ports(self) -> list[int]:
+        """The ports of the local brokers, first `ACCORD_KAFKA_PORT`."""
+        return broker_ports(self.kafka_port, self.kafka_brokers)
 
     def registry_base_url(self) -> str:
         """`ACCORD_REGISTRY_URL`, else the local registry's host and port."""
@@ -49,6 +60,16 @@ class Addresses(BaseSettings):
     def gateway_base_url(self) -> str:
         """`ACCORD_GATEWAY_URL`, else the local gateway's host and port."""
         return self.gateway_url or f"http://{_client_host(self.gateway_host)}:{self.gateway_port}"
+
+
+def broker_ports(first: int, brokers: int) -> list[int]:
+    """The ports of `brokers` local brokers, the first on `first` (see `KAFKA_PORT_STRIDE`)."""
+    return [first + KAFKA_PORT_STRIDE * index for index in range(brokers)]
+
+
+def bootstrap_list(host: str, ports: list[int]) -> str:
+    """The bootstrap servers of brokers listening on `host` at `ports`, as clients write them."""
+    return ",".join(f"{_client_host(host)}:{port}" for port in ports)
 
 
 def is_loopback(host: str) -> bool:
@@ -73,6 +94,11 @@ def kafka_host() -> str:
 def kafka_port() -> int:
     """The broker's port (`ACCORD_KAFKA_PORT`, default 9092)."""
     return Addresses().kafka_port
+
+
+def kafka_brokers() -> int:
+    """How many brokers the local Kafka cluster has (`ACCORD_KAFKA_BROKERS`, default 1)."""
+    return Addresses().kafka_brokers
 
 
 def registry_port() -> int:

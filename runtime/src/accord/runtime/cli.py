@@ -6,6 +6,8 @@ group each), so this module never imports a component it does not need.
 
 from __future__ import annotations
 
+import itertools
+import re
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -72,16 +74,19 @@ def cli(log_level: str) -> None:
     configure_logging(log_level)
 
 
+def _selected(name: str, chosen: str) -> bool:
+    # a component's name also selects its numbered processes: `kafka` is kafka-1 … kafka-N
+    return name == chosen or re.fullmatch(rf"{re.escape(chosen)}-\d+", name) is not None
+
+
 def _select(specs: list[ServiceSpec], only: tuple[str, ...]) -> list[ServiceSpec]:
     if not only:
         return specs
-    known = {spec.name for spec in specs}
-    unknown = sorted(set(only) - known)
+    unknown = sorted(chosen for chosen in only if not any(_selected(spec.name, chosen) for spec in specs))
     if unknown:
-        raise click.BadParameter(
-            f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    return [spec for spec in specs if spec.name in only]
+        known = ", ".join(sorted(spec.name for spec in specs))
+        raise click.BadParameter(f"unknown service(s) {', '.join(unknown)}; known: {known}")
+    return [spec for spec in specs if any(_selected(spec.name, chosen) for chosen in only)]
 
 
 def start_services(supervisor: Supervisor, specs: list[ServiceSpec], steps: Sequence[SetupStep] = ()) -> None:
@@ -116,10 +121,10 @@ def start_services(supervisor: Supervisor, specs: list[ServiceSpec], steps: Sequ
 
 
 def stop_services(supervisor: Supervisor, specs: list[ServiceSpec], timeout_s: float = 20.0) -> None:
-    """Stop the given services in reverse start order."""
-    for spec in reversed(specs):
-        if supervisor.stop(spec.name, timeout_s):
-            console.print(f"[green]✓[/green] {spec.name} stopped")
+    """Stop the given services in reverse start order, those of one start order together."""
+    for _, group in itertools.groupby(reversed(specs), key=lambda spec: spec.order):
+        for name in supervisor.stop_together([spec.name for spec in group], timeout_s):
+            console.print(f"[green]✓[/green] {name} stopped")
 
 
 def print_status(settings: RuntimeSettings, only: tuple[str, ...] = ()) -> bool:

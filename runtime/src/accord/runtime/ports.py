@@ -36,6 +36,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 50) -> int:
+    """The first of `count` consecutive ports that are all free now (for a local Kafka cluster)."""
+    for _ in range(attempts):
+        first = free_port(host)
+        if first + count <= 65536 and all(port_is_free(host, first + i) for i in range(1, count)):
+            return first
+    raise OSError(f"no {count} consecutive free ports found on {host}")
+
+
 def port_owner(port: int) -> str:
     """Describe the process listening on `port` as `pid N (command line)`, as far as it is visible."""
     with contextlib.suppress(psutil.Error):

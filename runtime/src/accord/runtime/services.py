@@ -6,7 +6,8 @@ A component plugs into `accord up`, `down` and `status` by declaring, in its pyp
     gateway = "accord.gateway.service:service"
 
 where `service(settings: RuntimeSettings) -> ServiceSpec` describes how to run it, usually as
-`accord <comp> serve ...` through `accord_executable()`.
+`accord <comp> serve ...` through `accord_executable()` (a list of specs when the component runs
+several processes, as the Kafka cluster does).
 
 A component that must act on a service once it is ready (the schemas component registers the
 contracts with the registry) declares a setup step in the `accord.setup` group:
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec
 
-ServiceFactory = Callable[[RuntimeSettings], ServiceSpec]
+ServiceFactory = Callable[[RuntimeSettings], ServiceSpec | Sequence[ServiceSpec]]
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,13 @@ class SetupStep:
 
 def discover(settings: RuntimeSettings) -> list[ServiceSpec]:
     """Every installed service, in start order."""
-    specs = [ep.load()(settings) for ep in entry_points(group="accord.services")]
-    return sorted(specs, key=lambda spec: (spec.order, spec.name))
+    keyed: list[tuple[int, str, int, ServiceSpec]] = []
+    for ep in entry_points(group="accord.services"):
+        found = ep.load()(settings)
+        # the specs of one factory keep their order: the last broker of a cluster creates the topics
+        for index, spec in enumerate([found] if isinstance(found, ServiceSpec) else found):
+            keyed.append((spec.order, spec.name if isinstance(found, ServiceSpec) else ep.name, index, spec))
+    return [spec for *_, spec in sorted(keyed, key=lambda item: item[:3])]
 
 
 def accord_executable() -> str:

@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +34,9 @@ class ServiceSpec:
     """How to run one server: its command, ports, readiness check and start order.
 
     `prepare` runs synchronously before the process starts (resolve jars, format storage, …);
-    `ready` is polled until it returns True or `start_timeout_s` passes.
+    `started` (default `ready`) is polled until it returns True or `start_timeout_s` passes;
+    `ready` is what `status` reports. They differ for a server that answers only once others
+    run (a broker of a new cluster answers once a majority of its controller quorum runs).
     """
 
     name: str
@@ -41,6 +44,7 @@ class ServiceSpec:
     command: Callable[[], Sequence[str]]
     ports: Sequence[int]
     ready: Callable[[], bool]
+    started: Callable[[], bool] | None = None
     host: str = "127.0.0.1"
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: Path | None = None
@@ -158,7 +162,7 @@ class Supervisor:
                 raise ServiceStartError(
                     spec.name, f"process exited with code {popen.returncode}", tail(log_path)
                 )
-            return spec.ready()
+            return (spec.started or spec.ready)()
 
         try:
             wait_until(ready, timeout_s=spec.start_timeout_s, interval_s=0.25, describe=f"{spec.name} ready")
@@ -195,6 +199,16 @@ class Supervisor:
             psutil.wait_procs(alive, timeout=5)
         record.unlink(missing_ok=True)
         return True
+
+    def stop_together(self, names: Sequence[str], timeout_s: float = 20.0) -> list[str]:
+        """Stop several services at once (each as `stop` does); returns those that were running.
+
+        The brokers of a cluster stop together: one stopped after the others would wait in vain
+        for a controller quorum to acknowledge its shutdown.
+        """
+        with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:
+            stopped = list(pool.map(lambda name: self.stop(name, timeout_s), names))
+        return [name for name, was_running in zip(names, stopped, strict=True) if was_running]
 
     @staticmethod
     def _signal_group(pid: int, sig: signal.Signals) -> None:

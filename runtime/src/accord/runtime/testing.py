@@ -15,10 +15,13 @@ from typing import cast
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from accord.runtime.kafka import KafkaBroker
-from accord.runtime.ports import free_port
+from accord.runtime.addresses import KAFKA_PORT_STRIDE, bootstrap_list
+from accord.runtime.kafka import KafkaBroker, cluster_nodes
+from accord.runtime.kafka import service as kafka_service
+from accord.runtime.ports import free_port, free_port_block
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import Supervisor
+from accord.runtime.waiting import wait_until
 
 SPARK_TIMEOUT_S = 600
 """Per-test timeout of a test marked `spark` (the root config's default is for everything else)."""
@@ -38,24 +41,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @dataclass
 class BrokerHandle:
-    """A broker started for tests, with the means to stop, kill and restart it."""
+    """A broker started for tests (alone, or node `node_id` of a cluster), with the means to stop,
+    kill and restart it."""
 
     settings: RuntimeSettings
     supervisor: Supervisor
+    node_id: int = 1
 
     @property
     def bootstrap(self) -> str:
-        """Bootstrap servers of this broker."""
-        return self.settings.kafka_bootstrap
+        """Bootstrap servers of this broker (a single broker's are the cluster's)."""
+        return bootstrap_list(self.settings.kafka_host, [self.broker.node.port])
 
     @property
     def broker(self) -> KafkaBroker:
         """The broker's files and commands."""
-        return KafkaBroker(self.settings)
+        return KafkaBroker(self.settings, cluster_nodes(self.settings)[self.node_id - 1])
 
     def start(self) -> None:
-        """Start (or restart) the broker and wait until it answers."""
-        self.supervisor.start(self.broker.spec())
+        """Start (or restart) the broker and wait until it answers, listed in the cluster's metadata."""
+        broker = self.broker
+        self.supervisor.start(broker.spec(last=self.settings.kafka_brokers == 1))
+        wait_until(broker.ready, timeout_s=self.settings.start_timeout_s, describe=f"{broker.name} answers")
 
     def stop(self) -> None:
         """Stop the broker gracefully."""
@@ -66,18 +73,58 @@ class BrokerHandle:
         self.supervisor.kill(self.broker.name)
 
 
+@dataclass
+class ClusterHandle:
+    """A local Kafka cluster started for tests (`settings.kafka_brokers` brokers, topics created)."""
+
+    settings: RuntimeSettings
+    supervisor: Supervisor
+
+    @property
+    def bootstrap(self) -> str:
+        """Bootstrap servers of every broker."""
+        return self.settings.local_bootstrap
+
+    @property
+    def brokers(self) -> list[BrokerHandle]:
+        """One handle per broker, by node id from 1."""
+        nodes = cluster_nodes(self.settings)
+        return [BrokerHandle(self.settings, self.supervisor, node.node_id) for node in nodes]
+
+    def start(self) -> None:
+        """Start every broker, wait until all are registered and create the platform's topics."""
+        for spec in kafka_service(self.settings):
+            self.supervisor.start(spec)
+
+    def stop(self) -> None:
+        """Stop every broker gracefully, all at once."""
+        names = [broker.broker.name for broker in self.brokers]
+        self.supervisor.stop_together(names, self.settings.stop_timeout_s)
+
+
 def _cache_dir(config: pytest.Config) -> Path:
     return Path(config.rootpath) / ".cache"
 
 
-def make_test_settings(state_dir: Path, cache_dir: Path) -> RuntimeSettings:
-    """Runtime settings on free ports under `state_dir`, sharing the repository's jar cache."""
+def make_test_settings(state_dir: Path, cache_dir: Path, brokers: int = 1) -> RuntimeSettings:
+    """Runtime settings on free ports under `state_dir`, sharing the repository's jar cache.
+
+    With `brokers` > 1, a cluster on a block of consecutive free ports (broker and controller
+    ports interleave, as `KAFKA_PORT_STRIDE` lays them out).
+    """
+    if brokers == 1:
+        port, controller_port = free_port(), free_port()
+    else:
+        port = free_port_block(KAFKA_PORT_STRIDE * brokers)
+        controller_port = port + 1
     return RuntimeSettings(
         state_dir=state_dir,
         cache_dir=cache_dir,
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        kafka_heap="-Xms128m -Xmx512m",
+        kafka_port=port,
+        kafka_controller_port=controller_port,
+        kafka_brokers=brokers,
+        kafka_bootstrap_servers=None,
+        kafka_heap="-Xms128m -Xmx512m" if brokers == 1 else "-Xms128m -Xmx384m",
     )
 
 
@@ -105,6 +152,27 @@ def broker_factory(
         handle = BrokerHandle(settings, Supervisor(settings.state_dir))
         handle.start()
         handles.append(handle)
+        return handle
+
+    yield start
+    for handle in handles:
+        handle.stop()
+
+
+@pytest.fixture
+def cluster_factory(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[Callable[[int], ClusterHandle]]:
+    """Start private Kafka clusters (`cluster_factory(3)`) on loopback; all are stopped afterwards."""
+    handles: list[ClusterHandle] = []
+
+    def start(brokers: int) -> ClusterHandle:
+        settings = make_test_settings(
+            tmp_path_factory.mktemp("kafka-cluster"), _cache_dir(pytestconfig), brokers=brokers
+        )
+        handle = ClusterHandle(settings, Supervisor(settings.state_dir))
+        handles.append(handle)
+        handle.start()
         return handle
 
     yield start

@@ -29,6 +29,7 @@ def kafka_options(settings: StreamingSettings) -> dict[str, str]:
     """Options of the Kafka source shared by the stream and replays."""
     return {
         "kafka.bootstrap.servers": settings.kafka_bootstrap,
+        **settings.kafka_security.spark_options(),
         "subscribe": settings.events_topic,
         "includeHeaders": "true",
         # a topic deleted and re-created must not stop the stream for ever; the ledger shows the gap

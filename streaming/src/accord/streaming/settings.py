@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.runtime.addresses import gateway_url, kafka_bootstrap, registry_url
+from accord.runtime.kafka_security import KafkaSecurity
 from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
 from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
 
@@ -28,6 +29,9 @@ class StreamingSettings(BaseSettings):
     state_dir: Path = Field(default=Path(".run"), description="progress files read by `accord status`")
     cache_dir: Path = Field(default=Path(".cache"), description="jars resolved by Maven")
     kafka_bootstrap: str = Field(default_factory=kafka_bootstrap)
+    kafka_security: KafkaSecurity = Field(
+        default_factory=KafkaSecurity, description="TLS and SASL from ACCORD_KAFKA_SECURITY_PROTOCOL, …"
+    )
     events_topic: str = EVENTS_TOPIC
     registry_url: str = Field(default_factory=registry_url)
     deadletter_topic: str = DEADLETTER_TOPIC

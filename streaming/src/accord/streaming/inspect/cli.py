@@ -36,7 +36,12 @@ def collect_ledger(settings: StreamingSettings, *, gateway: bool = True, kafka: 
     if kafka:
         hours = [hour.hour for hour in ledger.hours if hour.hour is not None]
         try:
-            counts = records_per_hour(settings.kafka_bootstrap, settings.events_topic, hours)
+            counts = records_per_hour(
+                settings.kafka_bootstrap,
+                settings.events_topic,
+                hours,
+                client_config=settings.kafka_security.librdkafka(),
+            )
         except InspectError as exc:
             console.print(f"[yellow]without Kafka's counts:[/] {exc}")
         else:
@@ -83,7 +88,10 @@ def trace(event_id: str) -> None:
             found, no_lake = Trace(event_id), missing
         try:
             found.dead_letters = find_dead_letters(
-                settings.kafka_bootstrap, settings.deadletter_topic, event_id
+                settings.kafka_bootstrap,
+                settings.deadletter_topic,
+                event_id,
+                client_config=settings.kafka_security.librdkafka(),
             )
         except InspectError as exc:
             console.print(f"[yellow]dead letters not searched:[/] {exc}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -19,7 +19,12 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 def records_per_hour(
-    bootstrap: str, topic: str, hours: Sequence[datetime], timeout_s: float = 10.0
+    bootstrap: str,
+    topic: str,
+    hours: Sequence[datetime],
+    timeout_s: float = 10.0,
+    *,
+    client_config: Mapping[str, str] | None = None,
 ) -> dict[datetime, int]:
     """How many records of `topic` carry a timestamp in each of `hours` (naive UTC hour starts).
 
@@ -30,7 +35,12 @@ def records_per_hour(
         KafkaCountError: the topic does not exist or the broker did not answer in time.
     """
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "accord-ledger", "enable.auto.commit": False}
+        {
+            "bootstrap.servers": bootstrap,
+            **(client_config or {}),
+            "group.id": "accord-ledger",
+            "enable.auto.commit": False,
+        }
     )
     try:
         metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)

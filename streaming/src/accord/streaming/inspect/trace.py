@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -138,14 +139,26 @@ def trace_event(reader: LakeReader, event_id: str) -> Trace:
     return trace
 
 
-def find_dead_letters(bootstrap: str, topic: str, event_id: str, timeout_s: float = 10.0) -> list[DeadLetter]:
+def find_dead_letters(
+    bootstrap: str,
+    topic: str,
+    event_id: str,
+    timeout_s: float = 10.0,
+    *,
+    client_config: Mapping[str, str] | None = None,
+) -> list[DeadLetter]:
     """Scan the dead-letter topic from its start for rejections of `event_id`.
 
     Raises:
         InspectError: the broker did not answer.
     """
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "accord-trace", "enable.auto.commit": False}
+        {
+            "bootstrap.servers": bootstrap,
+            **(client_config or {}),
+            "group.id": "accord-trace",
+            "enable.auto.commit": False,
+        }
     )
     found: list[DeadLetter] = []
     try:
