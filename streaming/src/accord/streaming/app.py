@@ -25,6 +25,7 @@ from accord.streaming.bronze import start_bronze
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.ingest import start_ingest
 from accord.streaming.maintenance_schedule import start_maintenance
+from accord.streaming.metrics import serve_metrics
 from accord.streaming.progress import ProgressFile, make_listener
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
@@ -61,6 +62,7 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
     spark = build_session(settings, "accord-stream-" + "-".join(queries))
     progress = ProgressFile(settings.state_dir)
     spark.streams.addListener(make_listener(progress))
+    metrics = None if once else serve_metrics(settings, progress)
     starters = {name: _starter(name, spark, settings, progress, once) for name in queries}
     maintenance = start_maintenance(spark, settings, enabled=not once)
     try:
@@ -72,6 +74,8 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
         if maintenance is not None:
             maintenance.stop()
         progress.update("app", {"ready": False})
+        if metrics is not None:
+            metrics.stop()
         spark.stop()
 
 
