@@ -1,7 +1,8 @@
 """The Grafana dashboard and the Prometheus alert rules query only metrics the services export.
 
 The gateway and the registry are scraped as they run; the stream's endpoint is the one the
-stream service serves (`accord.streaming.metrics.serve_metrics`). When `promtool` is installed
+stream service serves (`accord.streaming.metrics.serve_metrics`, with the periodic jobs it runs
+beside its queries, Gold's experiment health among them). When `promtool` is installed
 (Debian's `prometheus` package), the rules are also checked by Prometheus itself and their
 unit tests (`docker/prometheus/alerts_test.yml`) run.
 """
@@ -23,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from accord.gateway.testing import GatewayHandle
 from accord.registry.testing import RegistryHandle
+from accord.streaming.jobs import start_jobs
 from accord.streaming.metrics import serve_metrics
 from accord.streaming.progress import ProgressFile
 from accord.streaming.settings import StreamingSettings
@@ -70,10 +72,12 @@ def alert_queries() -> list[str]:
 
 @pytest.fixture
 def stream_metrics_url(tmp_path: Path) -> Iterator[str]:
-    endpoint = serve_metrics(
-        StreamingSettings(state_dir=tmp_path, stream_metrics_port=0), ProgressFile(tmp_path)
-    )
+    settings = StreamingSettings(state_dir=tmp_path, lake_uri=str(tmp_path / "lake"), stream_metrics_port=0)
+    progress = ProgressFile(tmp_path)
+    endpoint = serve_metrics(settings, progress)
+    jobs = start_jobs(settings, progress, endpoint.metrics.registry)
     yield f"http://127.0.0.1:{endpoint.port}"
+    jobs.stop()
     endpoint.stop()
 
 
@@ -95,7 +99,7 @@ def test_every_metric_the_dashboard_and_alerts_query_is_exported(
         assert queried <= exported, f"{source} queries metrics nobody exports: {sorted(queried - exported)}"
     # each service's own metrics are on the dashboard and under an alert
     dashboard_metrics = " ".join(queries["dashboard"])
-    for prefix in ("accord_gateway_", "accord_registry_", "accord_stream_"):
+    for prefix in ("accord_gateway_", "accord_registry_", "accord_stream_", "accord_experiment_"):
         assert prefix in dashboard_metrics
         assert prefix in " ".join(queries["alerts"])
 

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXPERIMENT_HEALTH = "experiment_health"
+"""The entry of the stream's experiment health job (`accord.gold.live_health`)."""
+
 Observer = Callable[[str, dict[str, Any]], None]
 """Called with a query's name and the facts just recorded for it."""
 
@@ -101,7 +104,7 @@ def kafka_lag_by_partition(progress: Any) -> dict[str, dict[str, int]]:
 
 
 def describe(facts: dict[str, dict[str, Any]], now: float | None = None) -> str:
-    """One line for `accord status`: Kafka lag, Silver freshness and restarts of dead queries."""
+    """One line for `accord status`: Kafka lag, Silver freshness, restarts of dead queries, SRM alarms."""
     now = time.time() if now is None else now
     parts = []
     silver, app = facts.get("silver", {}), facts.get("app", {})
@@ -115,6 +118,14 @@ def describe(facts: dict[str, dict[str, Any]], now: float | None = None) -> str:
         parts.append(f"freshness {float(silver['freshness_s']):.1f}s")
     if app.get("restarts"):
         parts.append(f"{app['restarts']} restart(s)" + (" [crash loop]" if app.get("crash_loop") else ""))
+    experiments = facts.get(EXPERIMENT_HEALTH, {}).get("experiments") or {}
+    alarms = [
+        f"{experiment} (p = {float(health['srm_p_value']):.2g})"
+        for experiment, health in sorted(experiments.items())
+        if health.get("srm_alarm")
+    ]
+    if alarms:
+        parts.append("SRM alarm: " + ", ".join(alarms))
     return ", ".join(parts) or "no batch yet"
 
 
