@@ -82,7 +82,7 @@ class JobRunner:
                 except Exception:
                     log.exception("stream job failed", extra={"job": job.name})
                 else:
-                    log.info(
+                    log.debug(
                         "stream job ran",
                         extra={"job": job.name, "seconds": round(time.monotonic() - started, 3)},
                     )
