@@ -80,6 +80,7 @@ def test_endpoint_exports_what_the_batches_and_the_supervisor_record(tmp_path: P
             )
         progress.update("app", {"restarts": 3, "crash_loop": True})
 
+        assert endpoint.port is not None
         found = scrape(endpoint.port)
     finally:
         endpoint.stop()
@@ -105,3 +106,19 @@ def test_endpoint_exports_what_the_batches_and_the_supervisor_record(tmp_path: P
     assert value("accord_stream_query_restarts_total") == 1
     assert value("accord_stream_crash_loop") == 1
     assert value("accord_stream_ready") == 1
+
+
+def test_a_taken_port_leaves_the_stream_running_without_its_endpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    progress = ProgressFile(tmp_path)
+    first = serve_metrics(StreamingSettings(state_dir=tmp_path, stream_metrics_port=0), progress)
+    try:
+        assert first.port is not None
+        taken = StreamingSettings(state_dir=tmp_path, stream_metrics_port=first.port)
+        second = serve_metrics(taken, ProgressFile(tmp_path / "other"))
+        assert second.port is None
+        second.stop()
+        assert any(r.getMessage() == "metrics endpoint not started" for r in caplog.records)
+    finally:
+        first.stop()

@@ -152,33 +152,40 @@ class StreamMetrics:
 
 @dataclass
 class MetricsEndpoint:
-    """The running HTTP server of the stream's metrics."""
+    """The stream's metrics and the HTTP server that serves them (None when its port was taken)."""
 
     metrics: StreamMetrics
-    server: WSGIServer
-    thread: Thread
+    server: WSGIServer | None
+    thread: Thread | None
 
     @property
-    def port(self) -> int:
-        """The port it listens on (the chosen one when the setting is 0)."""
-        return int(self.server.server_port)
+    def port(self) -> int | None:
+        """The port it listens on (the chosen one when the setting is 0), None when not serving."""
+        return None if self.server is None else int(self.server.server_port)
 
     def stop(self) -> None:
         """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
 
 def serve_metrics(settings: StreamingSettings, progress: ProgressFile) -> MetricsEndpoint:
-    """Serve the stream's metrics, fed from `progress`; the bound port is recorded in the file."""
+    """Serve the stream's metrics, fed from `progress`; the bound port is recorded in the file.
+
+    A port already taken is logged as an error and the stream runs without its endpoint: the
+    metrics are for watching the stream, not a reason to stop it (`accord up` refuses a taken
+    port before starting anything).
+    """
     metrics = StreamMetrics(restarts_before=int(progress.read().get("app", {}).get("restarts", 0)))
     progress.subscribe(metrics.observe)
-    server, thread = start_http_server(
-        settings.stream_metrics_port, addr=settings.stream_metrics_host, registry=metrics.registry
-    )
+    host, port = settings.stream_metrics_host, settings.stream_metrics_port
+    try:
+        server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as exc:
+        log.error("metrics endpoint not started", extra={"host": host, "port": port, "error": str(exc)})
+        return MetricsEndpoint(metrics, None, None)
     endpoint = MetricsEndpoint(metrics, server, thread)
     progress.update("app", {"metrics_port": endpoint.port})
-    log.info(
-        "metrics endpoint listening", extra={"host": settings.stream_metrics_host, "port": endpoint.port}
-    )
+    log.info("metrics endpoint listening", extra={"host": host, "port": endpoint.port})
     return endpoint
