@@ -122,3 +122,20 @@ def test_prometheus_accepts_the_rules_and_they_fire_as_specified() -> None:
             ["promtool", *command], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60, check=False
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_dashboard_uses_the_provisioned_data_source_and_a_valid_layout() -> None:
+    provisioning = ROOT / "docker" / "grafana" / "provisioning"
+    source = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    provider = yaml.safe_load((provisioning / "dashboards" / "accord.yml").read_text())["providers"][0]
+    assert source["url"] == "http://prometheus:9090"
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = dashboard["panels"]
+    assert len({p["id"] for p in panels}) == len(panels)
+    for panel in panels:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+            assert all(t["datasource"]["uid"] == source["uid"] for t in panel["targets"]), panel["title"]
