@@ -39,6 +39,7 @@ def _demo_environment(state_dir: Path, cache_dir: Path) -> dict[str, str]:
         "ACCORD_REGISTRY_URL": f"http://127.0.0.1:{registry}",
         "ACCORD_GATEWAY_PORT": str(gateway),
         "ACCORD_GATEWAY_URL": f"http://127.0.0.1:{gateway}",
+        "ACCORD_STREAM_METRICS_PORT": str(free_port()),
     }
 
 

@@ -45,3 +45,10 @@ def test_a_share_outside_zero_to_one_is_refused() -> None:
     result = CliRunner().invoke(cli, ["simulate", "--late", "1.5"])
     assert result.exit_code == 2
     assert "--late" in result.output
+
+
+@pytest.mark.parametrize("value", ["IOS", "PHONE:treatment", "IOS:"])
+def test_a_misbucketing_fault_names_a_platform_and_a_variant(value: str) -> None:
+    result = CliRunner().invoke(cli, ["simulate", "--drop-exposures", value])
+    assert result.exit_code == 2
+    assert "expected PLATFORM:VARIANT with PLATFORM one of UNKNOWN, WEB, IOS" in result.output

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accord.demo.simulator import FaultRates, assign_variant
-from accord.demo.simulator.traffic import ConversionFact, ExposureFact, UserPlanner
+from accord.demo.simulator.traffic import ConversionFact, ExposureFact, Misbucketing, UserPlanner
 from accord.demo.simulator.truth import experiment_result
 from accord.gold.experiments_config import ExperimentConfig
 from accord.sdk.events import ExperimentExposure, Purchase
@@ -135,3 +135,23 @@ def test_conversions_count_only_within_the_window_after_the_first_accepted_expos
     exposed, converted = experiment_result(CHECKOUT, exposures, conversions, accepted)
     assert exposed == {"control": 1, "treatment": 2}
     assert converted == {"control": 1, "treatment": 0}
+
+
+def test_a_misbucketing_fault_loses_the_exposures_of_one_variant_on_one_platform() -> None:
+    fault = Misbucketing("IOS", "treatment", from_user=50)
+    planner = UserPlanner(3, [CHECKOUT], 0.1, 0.2, NO_FAULTS, NOW, misbucketing=fault)
+    lost = kept = 0
+    for index in range(200):
+        traffic = planner.user(index)
+        platform = str(traffic.sends[0].event.envelope.context.platform)
+        variant = assign_variant(CHECKOUT, planner.user_id(index))
+        exposures = [p for p in traffic.sends if isinstance(p.event, ExperimentExposure)]
+        if index >= 50 and platform == "IOS" and variant == "treatment":
+            assert exposures == []
+            assert traffic.exposures == []
+            lost += 1
+        else:
+            assert len(exposures) == len(traffic.exposures) == 1
+            kept += 1
+    assert lost > 10
+    assert kept > 100

@@ -72,3 +72,4 @@ def test_metrics_count_requests_registrations_and_state(registry_factory: Regist
     assert value(found, "accord_registry_schemas") == 2
     assert value(found, "accord_registry_subjects") == 3
     assert value(found, "accord_registry_reader_lag_records") == 0
+    assert value(found, "accord_registry_ready") == 1

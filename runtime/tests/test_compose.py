@@ -67,11 +67,7 @@ def _host_ports(service: dict[str, Any]) -> set[int]:
 
 
 def _long_running(compose: dict[str, Any]) -> list[str]:
-    return [
-        name
-        for name, service in compose["services"].items()
-        if service.get("restart") != "no" and "profiles" not in service
-    ]
+    return [name for name, service in compose["services"].items() if service.get("restart") != "no"]
 
 
 def test_every_server_of_the_native_stack_is_a_service(compose: dict[str, Any]) -> None:
@@ -79,7 +75,15 @@ def test_every_server_of_the_native_stack_is_a_service(compose: dict[str, Any]) 
 
 
 def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
-    assert set(_long_running(compose)) == {"kafka", "s3", "registry", "gateway", "stream"}
+    assert set(_long_running(compose)) == {
+        "kafka",
+        "s3",
+        "registry",
+        "gateway",
+        "stream",
+        "prometheus",
+        "grafana",
+    }
     for name in _long_running(compose):
         test = compose["services"][name].get("healthcheck", {}).get("test")
         assert test, f"{name} has no healthcheck"
@@ -107,7 +111,7 @@ def test_nothing_is_open_to_the_network_without_an_opt_in(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = compose["services"]
-    for name in ("kafka", "s3", "registry", "gateway"):
+    for name in ("kafka", "s3", "registry", "gateway", "stream", "prometheus", "grafana"):
         for mapping in services[name]["ports"]:
             assert interpolate(mapping, {}).startswith("127.0.0.1:"), f"{name} publishes {mapping}"
     gateway, registry = services["gateway"], services["registry"]

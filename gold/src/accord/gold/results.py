@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -28,15 +28,12 @@ from accord.gold.engines import (
 )
 from accord.gold.errors import InsufficientDataError
 from accord.gold.experiments_config import CONVERSION_RATE, REVENUE_PER_USER, ExperimentConfig, Metric
-from accord.gold.exposures import MULTIPLE_VARIANTS
+from accord.gold.health import ExposureHealth, exposure_health
 from accord.gold.metric_values import ALL_USERS, OVERALL, SliceSums
 from accord.gold.stats import (
-    MULTIPLE_EXPOSURE_THRESHOLD,
     RatioStats,
-    SrmResult,
     Statistic,
     SufficientStats,
-    srm_check,
 )
 
 __all__ = ["CONVERSION_RATE", "REVENUE_PER_USER", "Completeness", "ResultRow", "analyse_experiment"]
@@ -186,27 +183,6 @@ def _bayesian_verdict(result: BayesianComparison, metric: Metric) -> Verdict:
     return "worse" if win <= 1 - BAYES_DECISION else "inconclusive"
 
 
-@dataclass(frozen=True)
-class _Health:
-    srm: SrmResult | None
-    multiple: int
-    share: float
-    unknown: int
-
-
-def _health(experiment: ExperimentConfig, users: Mapping[str, int]) -> _Health:
-    multiple = users.get(MULTIPLE_VARIANTS, 0)
-    unknown = sum(n for v, n in users.items() if v not in experiment.variants and v != MULTIPLE_VARIANTS)
-    exposed = sum(users.values())
-    try:
-        srm: SrmResult | None = srm_check(
-            {v: n for v, n in users.items() if v in experiment.variants}, experiment.variants
-        )
-    except InsufficientDataError:
-        srm = None
-    return _Health(srm, multiple, multiple / exposed if exposed else 0.0, unknown)
-
-
 def _slice_rows(
     experiment: ExperimentConfig,
     dimension: str,
@@ -218,7 +194,7 @@ def _slice_rows(
     by_key = {(s.metric, s.variant): s for s in sums}
     first_metric = experiment.analysed_metrics()[0].name
     users = {s.variant: s.users for s in sums if s.metric == first_metric}
-    health = _health(experiment, users)
+    health = exposure_health(experiment, users)
     if dimension == OVERALL:
         _log_health(experiment, health)
     weight_sum = sum(experiment.variants.values())
@@ -284,7 +260,7 @@ def _slice_rows(
                     srm_mismatch=health.srm.mismatch if health.srm else False,
                     multiple_exposure_users=health.multiple,
                     multiple_exposure_share=health.share,
-                    multiple_exposure_warning=health.share >= MULTIPLE_EXPOSURE_THRESHOLD,
+                    multiple_exposure_warning=health.multiple_exposure_warning,
                     unknown_variant_users=health.unknown,
                     window_hours=experiment.window_of(metric),
                     late_events=variant_sums.late_events,
@@ -309,8 +285,8 @@ def _corrected(experiment: ExperimentConfig, rows: list[ResultRow]) -> list[Resu
     return rows
 
 
-def _log_health(experiment: ExperimentConfig, health: _Health) -> None:
-    if health.share >= MULTIPLE_EXPOSURE_THRESHOLD:
+def _log_health(experiment: ExperimentConfig, health: ExposureHealth) -> None:
+    if health.multiple_exposure_warning:
         log.warning(
             "many users were exposed to more than one variant",
             extra={
@@ -319,7 +295,7 @@ def _log_health(experiment: ExperimentConfig, health: _Health) -> None:
                 "share": health.share,
             },
         )
-    if health.srm is not None and health.srm.mismatch:
+    if health.srm is not None and health.srm_alarm:
         log.warning(
             "sample ratio mismatch",
             extra={"experiment_id": experiment.experiment_id, "srm_p_value": health.srm.p_value},

@@ -19,3 +19,8 @@ class GoldSettings(StreamingSettings):
     experiments_file: Path | None = Field(
         default=None, description="experiments JSON for Gold; default: the one shipped for the demo"
     )
+    experiment_health_interval_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="seconds between the stream's experiment health checks; 0 disables",
+    )

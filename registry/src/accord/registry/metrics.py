@@ -4,7 +4,8 @@
 * `accord_registry_registration_seconds{outcome}`: time of `POST /subjects/{s}/versions`
   from parse to read-back, outcome `registered`, `existing` or `refused`;
 * `accord_registry_schemas`, `accord_registry_subjects`: ids served, subjects with a live version;
-* `accord_registry_reader_lag_records`: records of `_schemas` the reader has not applied yet.
+* `accord_registry_reader_lag_records`: records of `_schemas` the reader has not applied yet;
+* `accord_registry_ready`: 1 while it answers (read `_schemas` to its end, reader not failed).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ UNMATCHED = "unmatched"
 class _StateCollector(Collector):
     """Gauges read from the store and the reader at scrape time."""
 
-    def __init__(self, store: SchemaStore, lag: Callable[[], int]) -> None:
+    def __init__(self, store: SchemaStore, lag: Callable[[], int], ready: Callable[[], bool]) -> None:
         self.store = store
         self.lag = lag
+        self.ready = ready
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(
@@ -48,12 +50,15 @@ class _StateCollector(Collector):
             "records of the schemas topic not applied yet",
             value=self.lag(),
         )
+        yield GaugeMetricFamily(
+            "accord_registry_ready", "1 while the registry answers requests", value=1 if self.ready() else 0
+        )
 
 
 class RegistryMetrics:
     """The registry's metrics, in a Prometheus registry of their own."""
 
-    def __init__(self, store: SchemaStore, lag: Callable[[], int]) -> None:
+    def __init__(self, store: SchemaStore, lag: Callable[[], int], ready: Callable[[], bool]) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "accord_registry_requests",
@@ -68,7 +73,7 @@ class RegistryMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
             registry=self.registry,
         )
-        self.registry.register(_StateCollector(store, lag))
+        self.registry.register(_StateCollector(store, lag, ready))
 
     def observe_registration(self, outcome: str, seconds: float) -> None:
         """Record one registration's outcome and duration."""
@@ -126,7 +131,11 @@ def install_metrics(app: FastAPI, registry: Registry, progress: Callable[[], Pro
         state = progress()
         return max(state.end - state.applied, 0)
 
-    metrics = RegistryMetrics(registry.store, lag)
+    def ready() -> bool:
+        state = progress()
+        return state.ready and state.failure is None
+
+    metrics = RegistryMetrics(registry.store, lag, ready)
     registry.on_registration = metrics.observe_registration
 
     async def scrape(_: Request) -> Response:

@@ -2,7 +2,8 @@
 
 One setting per thing: `ACCORD_REGISTRY_PORT` moves the registry and everything that talks to
 it, `ACCORD_GATEWAY_PORT` the gateway, `ACCORD_KAFKA_PORT` the broker (the first broker of a
-cluster of `ACCORD_KAFKA_BROKERS`, the others `KAFKA_PORT_STRIDE` ports apart). A client address
+cluster of `ACCORD_KAFKA_BROKERS`, the others `KAFKA_PORT_STRIDE` ports apart),
+`ACCORD_STREAM_METRICS_PORT` the stream service's Prometheus endpoint. A client address
 (`ACCORD_REGISTRY_URL`, `ACCORD_GATEWAY_URL`, `ACCORD_KAFKA_BOOTSTRAP`) is derived from the
 server's host and port unless it is set explicitly (a remote registry, a Kafka cluster).
 
@@ -41,6 +42,10 @@ class Addresses(BaseSettings):
     registry_port: Port = 8081
     gateway_host: str = "127.0.0.1"
     gateway_port: Port = 8080
+    stream_metrics_host: str = "127.0.0.1"
+    stream_metrics_port: int = Field(
+        default=9464, ge=0, le=65535, description="the stream's Prometheus endpoint; 0: any free port"
+    )
     kafka_bootstrap: str | None = Field(default=None, description="set only to reach another broker")
     registry_url: str | None = Field(default=None, description="set only to reach another registry")
     gateway_url: str | None = Field(default=None, description="set only to reach another gateway")
@@ -109,6 +114,16 @@ def registry_port() -> int:
 def gateway_port() -> int:
     """The gateway's port (`ACCORD_GATEWAY_PORT`, default 8080)."""
     return Addresses().gateway_port
+
+
+def stream_metrics_host() -> str:
+    """The interface the stream's metrics endpoint listens on (`ACCORD_STREAM_METRICS_HOST`)."""
+    return Addresses().stream_metrics_host
+
+
+def stream_metrics_port() -> int:
+    """The stream's metrics port (`ACCORD_STREAM_METRICS_PORT`, default 9464; 0 picks a free one)."""
+    return Addresses().stream_metrics_port
 
 
 def kafka_bootstrap() -> str:

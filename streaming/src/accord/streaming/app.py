@@ -22,9 +22,13 @@ from typing import TYPE_CHECKING
 
 from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import start_bronze
+from accord.streaming.empty_tables import ensure_tables
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.ingest import start_ingest
+from accord.streaming.jobs import start_jobs
+from accord.streaming.lake import Lake
 from accord.streaming.maintenance_schedule import start_maintenance
+from accord.streaming.metrics import serve_metrics
 from accord.streaming.progress import ProgressFile, make_listener
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
@@ -59,8 +63,11 @@ def _starter(
 def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: bool = False) -> None:
     """Run the chosen queries until SIGTERM/SIGINT (or, with `once`, over what is available now)."""
     spark = build_session(settings, "accord-stream-" + "-".join(queries))
+    ensure_tables(spark, Lake.from_settings(settings))
     progress = ProgressFile(settings.state_dir)
     spark.streams.addListener(make_listener(progress))
+    metrics = None if once else serve_metrics(settings, progress)
+    jobs = None if metrics is None else start_jobs(settings, progress, metrics.metrics.registry)
     starters = {name: _starter(name, spark, settings, progress, once) for name in queries}
     maintenance = start_maintenance(spark, settings, enabled=not once)
     try:
@@ -72,6 +79,10 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
         if maintenance is not None:
             maintenance.stop()
         progress.update("app", {"ready": False})
+        if jobs is not None:
+            jobs.stop()
+        if metrics is not None:
+            metrics.stop()
         spark.stop()
 
 

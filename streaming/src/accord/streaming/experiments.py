@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 EXPOSURE_TYPE = "experiment_exposure"
+ASSIGNMENTS_SCHEMA = (
+    "user_key string, experiment_id string, variant string, first_exposed_at timestamp, event_id string"
+)
 
 
 def user_key() -> Column:

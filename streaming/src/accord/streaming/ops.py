@@ -55,16 +55,28 @@ class BatchCounts:
         )
         return fields
 
+    def progress_facts(self) -> dict[str, Any]:
+        """What the progress file (and so `accord status` and the metrics endpoint) records of it."""
+        return {
+            "finished_at": self.finished_at.timestamp() if self.finished_at else None,
+            "freshness_s": self.freshness_s(),
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "quarantined": dict(self.quarantined),
+            "max_received_at": _utc(self.max_received_at).timestamp() if self.max_received_at else None,
+        }
+
     def freshness_s(self) -> float | None:
         """Seconds from the newest event's reception to the end of the batch that wrote it."""
         if self.max_received_at is None or self.finished_at is None:
             return None
-        received = (
-            self.max_received_at.replace(tzinfo=UTC)
-            if self.max_received_at.tzinfo is None
-            else self.max_received_at
-        )
-        return round((self.finished_at - received).total_seconds(), 3)
+        return round((self.finished_at - _utc(self.max_received_at)).total_seconds(), 3)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Spark hands timestamps back naive, in the session's time zone, which is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def last_max_event_time(spark: SparkSession, path: str) -> datetime | None:

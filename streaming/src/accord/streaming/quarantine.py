@@ -27,6 +27,11 @@ COLUMNS = (
     "received_at",
 )
 KEYS = ("kafka_topic", "kafka_partition", "kafka_offset")
+SCHEMA = (
+    "reason string, detail string, event_id string, schema_id int, value binary, key binary, "
+    "kafka_topic string, kafka_partition int, kafka_offset long, received_at timestamp, "
+    "quarantined_at timestamp"
+)
 
 
 def write(parts: list[DataFrame], path: str) -> None:

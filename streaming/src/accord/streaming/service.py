@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accord.runtime.addresses import stream_metrics_port
 from accord.runtime.services import accord_executable
 from accord.runtime.settings import RuntimeSettings
 from accord.runtime.supervisor import ServiceSpec
@@ -11,11 +12,12 @@ from accord.streaming.progress import ProgressFile, describe
 def service(settings: RuntimeSettings) -> ServiceSpec:
     """Entry point of the `accord.services` group: `accord stream serve`, after the gateway."""
     progress = ProgressFile(settings.state_dir)
+    metrics_port = stream_metrics_port()
     return ServiceSpec(
         name="stream",
         order=30,
         command=lambda: [accord_executable(), "stream", "serve"],
-        ports=(),
+        ports=(metrics_port,) if metrics_port else (),
         ready=lambda: bool(progress.read().get("app", {}).get("ready")),
         env={
             "ACCORD_LOG_LEVEL": "INFO",

@@ -8,7 +8,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from accord.runtime.addresses import gateway_url, kafka_bootstrap, registry_url
+from accord.runtime.addresses import (
+    gateway_url,
+    kafka_bootstrap,
+    registry_url,
+    stream_metrics_host,
+    stream_metrics_port,
+)
 from accord.runtime.kafka_security import KafkaSecurity
 from accord.wire.naming import DEADLETTER_TOPIC, EVENTS_TOPIC
 from accord.wire.rules import DEFAULT_HORIZON, DEFAULT_SKEW
@@ -38,6 +44,13 @@ class StreamingSettings(BaseSettings):
     gateway_url: str = Field(default_factory=gateway_url, description="where the ledger reads `/v1/stats`")
     write_key: SecretStr = Field(
         default=SecretStr("dev-write-key"), description="write key the ledger shows the gateway's `/v1/stats`"
+    )
+
+    stream_metrics_host: str = Field(
+        default_factory=stream_metrics_host, description="interface of the Prometheus endpoint"
+    )
+    stream_metrics_port: int = Field(
+        default_factory=stream_metrics_port, ge=0, le=65535, description="Prometheus port; 0 picks a free one"
     )
 
     spark_master: str = "local[2]"

@@ -152,10 +152,7 @@ class SilverBatch:
         if counts.input_rows:
             record_batch(spark, self.lake.silver_batches, counts, self.app_id, self.reader)
             if self.progress is not None:
-                self.progress.update(
-                    SILVER_QUERY,
-                    {"finished_at": counts.finished_at.timestamp(), "freshness_s": counts.freshness_s()},
-                )
+                self.progress.update(SILVER_QUERY, counts.progress_facts())
         log.info("silver batch", extra=counts.as_log())
         return counts
 

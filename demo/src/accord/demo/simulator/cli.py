@@ -15,12 +15,27 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from accord.demo.simulator.run import Simulation, simulate
-from accord.demo.simulator.traffic import FaultRates
+from accord.demo.simulator.traffic import FaultRates, Misbucketing
 from accord.gold.experiments_config import load_experiments
 from accord.gold.settings import GoldSettings
 from accord.runtime.addresses import gateway_url
 from accord.sdk.errors import AccordSdkError
+from accord.sdk.events import Context
 from accord.wire.error_codes import ErrorCode
+
+
+def _platform_variant(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    platform, _, variant = value.partition(":")
+    platforms = [p.value for p in Context.Platform]
+    if platform.upper() not in platforms or not variant:
+        raise click.BadParameter(
+            f"expected PLATFORM:VARIANT with PLATFORM one of {', '.join(platforms)}, got {value!r}"
+        )
+    return platform.upper(), variant
 
 
 @click.command("simulate")
@@ -57,6 +72,20 @@ from accord.wire.error_codes import ErrorCode
 @click.option("--malformed", type=click.FloatRange(0, 1), default=0.01, show_default=True)
 @click.option("--rate", type=click.FloatRange(min=0), default=0.0, help="events/s to pace at (0: no pacing)")
 @click.option(
+    "--drop-exposures",
+    "drop_exposures",
+    metavar="PLATFORM:VARIANT",
+    callback=_platform_variant,
+    help="mis-bucketing fault: exposures of VARIANT users on PLATFORM are lost from --drop-exposures-from on",
+)
+@click.option(
+    "--drop-exposures-from",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="share of the users simulated before the fault starts",
+)
+@click.option(
     "--truth",
     "truth_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -76,6 +105,8 @@ def simulate_command(
     out_of_order: float,
     malformed: float,
     rate: float,
+    drop_exposures: tuple[str, str] | None,
+    drop_exposures_from: float,
     truth_path: Path,
 ) -> None:
     """Send realistic product traffic through the SDK, with faults, and write a truth file.
@@ -100,6 +131,11 @@ def simulate_command(
                 duplicate=duplicates, late=late, out_of_order=out_of_order, malformed=malformed
             ),
             rate=rate,
+            misbucketing=(
+                Misbucketing(*drop_exposures, from_user=int(users * drop_exposures_from))
+                if drop_exposures
+                else None
+            ),
         )
         with Progress(
             TextColumn("simulating users"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from accord.demo.errors import SimulationError
-from accord.demo.simulator.traffic import FaultRates, Planned, UserPlanner
+from accord.demo.simulator.traffic import FaultRates, Misbucketing, Planned, UserPlanner
 from accord.demo.simulator.truth import Tally, Truth, write_truth
 from accord.gold.experiments_config import ExperimentConfig
 from accord.sdk.client import Client
@@ -44,6 +44,7 @@ class Simulation:
         true_lift: the other variants' true relative lift (0.1 = +10%).
         faults: the share of events given each fault.
         rate: events per second to pace sending at; 0 sends as fast as the gateway takes them.
+        misbucketing: a bucketing fault injected mid-run (exposures lost), or None.
         client: the SDK settings (block when full, so that nothing is dropped).
     """
 
@@ -57,6 +58,7 @@ class Simulation:
     true_lift: float = 0.2
     faults: FaultRates = field(default_factory=FaultRates)
     rate: float = 0.0
+    misbucketing: Misbucketing | None = None
     client: ClientConfig = field(
         default_factory=lambda: ClientConfig(block_timeout_s=120.0, close_timeout_s=300.0)
     )
@@ -105,6 +107,7 @@ def simulate(simulation: Simulation, progress: Progress | None = None) -> Truth:
         simulation.true_lift,
         simulation.faults,
         now,
+        misbucketing=simulation.misbucketing,
     )
     tally = Tally()
     sent = 0

@@ -52,6 +52,21 @@ class FaultRates:
     malformed: float = 0.01
 
 
+@dataclass(frozen=True)
+class Misbucketing:
+    """A bucketing fault from user number `from_user` on: the exposures of the users of `variant`
+    on `platform` are lost, as when a client release stops logging them. Their other events are
+    still sent; the truth counts only the exposures sent."""
+
+    platform: str
+    variant: str
+    from_user: int
+
+    def drops(self, index: int, platform: str, variant: str) -> bool:
+        """True when the exposure of user number `index` on `platform` to `variant` is lost."""
+        return index >= self.from_user and platform == self.platform and variant == self.variant
+
+
 @dataclass
 class Planned:
     """One send: the event and the faults it carries."""
@@ -119,6 +134,7 @@ class UserPlanner:
         faults: FaultRates,
         now: datetime,
         max_sessions: int = 3,
+        misbucketing: Misbucketing | None = None,
     ) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - reproducible traffic, not secrets
         self.seed = seed
@@ -128,11 +144,16 @@ class UserPlanner:
         self.faults = faults
         self.now = now
         self.max_sessions = max_sessions
+        self.misbucketing = misbucketing
+
+    def user_id(self, index: int) -> str:
+        """The id of user number `index`."""
+        return f"sim-{self.seed}-{index:07d}"
 
     def user(self, index: int) -> UserTraffic:
         """The traffic of user number `index`."""
         rng = self.rng
-        user_id = f"sim-{self.seed}-{index:07d}"
+        user_id = self.user_id(index)
         anonymous_id = f"anon-{rng.getrandbits(64):016x}"
         context = Context(
             app_name="accord-shop",
@@ -161,7 +182,7 @@ class UserPlanner:
                     traffic.sends.append(
                         Planned(Signup(envelope=envelope(session_id), method=Signup.SignupMethod.EMAIL))
                     )
-                self._experiments(traffic, user_id, session_id, envelope)
+                self._experiments(traffic, index, session_id, envelope)
             for _ in range(rng.randint(2, 6)):
                 path = rng.choice(_PAGES)
                 traffic.sends.append(
@@ -180,8 +201,9 @@ class UserPlanner:
         return traffic
 
     def _experiments(
-        self, traffic: UserTraffic, user_id: str, session_id: str, envelope: Callable[[str], Envelope]
+        self, traffic: UserTraffic, index: int, session_id: str, envelope: Callable[[str], Envelope]
     ) -> None:
+        user_id = self.user_id(index)
         converting: list[str] = []
         for experiment in self.experiments:
             variant = assign_variant(experiment, user_id)
@@ -191,16 +213,19 @@ class UserPlanner:
                 variant=variant,
                 assignment_unit=ExperimentExposure.AssignmentUnit.USER,
             )
-            traffic.sends.append(Planned(exposure))
-            traffic.exposures.append(
-                ExposureFact(
-                    experiment.experiment_id,
-                    variant,
-                    user_id,
-                    exposure.envelope.event_time,
-                    str(exposure.envelope.event_id),
+            platform = exposure.envelope.context.platform if exposure.envelope.context else None
+            lost = self.misbucketing is not None and self.misbucketing.drops(index, str(platform), variant)
+            if not lost:
+                traffic.sends.append(Planned(exposure))
+                traffic.exposures.append(
+                    ExposureFact(
+                        experiment.experiment_id,
+                        variant,
+                        user_id,
+                        exposure.envelope.event_time,
+                        str(exposure.envelope.event_id),
+                    )
                 )
-            )
             rate = conversion_rate(experiment, variant, self.baseline_rate, self.true_lift)
             if self.rng.random() < rate and experiment.conversion_event not in converting:
                 converting.append(experiment.conversion_event)
