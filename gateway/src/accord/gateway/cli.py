@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -16,10 +17,11 @@ def gateway() -> None:
 @click.option("--host", default=None, help="interface to listen on [ACCORD_GATEWAY_HOST, 127.0.0.1]")
 @click.option("--port", type=int, default=None, help="port to listen on [ACCORD_GATEWAY_PORT, 8080]")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the gateway's HTTP API until interrupted."""
+    """Serve the gateway's HTTP API until interrupted (`ACCORD_GATEWAY_WORKERS` processes on one port)."""
     import uvicorn
 
     from accord.gateway.app import create_app
+    from accord.gateway.multiprocess import shared_counting
     from accord.gateway.settings import GatewaySettings
     from accord.runtime.logs import configure_logging
 
@@ -27,13 +29,20 @@ def serve(host: str | None, port: int | None) -> None:
     options: dict[str, Any] = {"host": host, "port": port}
     settings = GatewaySettings(**{name: value for name, value in options.items() if value is not None})
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.delivery_timeout_s) + 1,
-    )
+    server: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": int(settings.delivery_timeout_s) + 1,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **server)
+        return
+    # uvicorn binds the port once and starts (and restarts) the workers, which read their
+    # settings from the environment: the options go there too
+    os.environ.update({"ACCORD_GATEWAY_HOST": settings.host, "ACCORD_GATEWAY_PORT": str(settings.port)})
+    with shared_counting():
+        uvicorn.run("accord.gateway.app:worker_app", factory=True, workers=settings.workers, **server)

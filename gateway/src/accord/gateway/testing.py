@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from accord.gateway.auth import DEVELOPMENT_KEY, hash_key
@@ -103,6 +104,20 @@ class GatewayHandle:
     def log_file(self) -> Path:
         """Where the gateway's JSON log lines go."""
         return self.supervisor.log_file(self.name)
+
+    def workers(self) -> list[psutil.Process]:
+        """The worker processes serving the port when `workers` > 1 (uvicorn's spawned children)."""
+        parent = self.supervisor.process(self.name)
+        if parent is None:
+            return []
+        workers = []
+        for child in parent.children():
+            try:
+                if "spawn_main" in " ".join(child.cmdline()):
+                    workers.append(child)
+            except psutil.Error:  # a worker that died and is not reaped yet
+                continue
+        return workers
 
     def start(self) -> None:
         """Start (or restart) the gateway and wait until `/readyz` answers 200."""
