@@ -38,17 +38,8 @@ def _running_workers(
     gateway: GatewayHandle, count: int, besides: frozenset[int] = frozenset()
 ) -> list[psutil.Process]:
     """The gateway's `count` worker processes once each serves (none of the pids in `besides`)."""
-
-    def serving() -> list[psutil.Process]:
-        started = {
-            line.get("pid")
-            for line in map(orjson.loads, gateway.log_file.read_bytes().splitlines())
-            if line.get("msg") == "gateway started"
-        }
-        return [worker for worker in gateway.workers() if worker.pid in started]
-
     return wait_until(
-        serving,
+        gateway.workers,
         until=lambda workers: len(workers) == count and not {w.pid for w in workers} & besides,
         timeout_s=60,
         describe=f"{count} gateway workers serving",
