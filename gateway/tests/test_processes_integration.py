@@ -159,7 +159,8 @@ def test_a_worker_sigkilled_under_sdk_load_loses_no_sent_event(
         wait_until(
             lambda: client.counters.sent, until=lambda sent: sent >= 500, timeout_s=60, describe="500 sent"
         )
-        # the worker holding the client's connection, so that the client sees the kill
+        # the worker holding the client's connection: what it was answering is cut off (the
+        # client resends it), or, idle, the connection is dropped and the client opens another
         ours = psutil.Process().net_connections(kind="tcp")
         client_ports = [c.laddr.port for c in ours if c.raddr and c.raddr.port == gateway.settings.port]
         killed = next(pid for port in client_ports if (pid := _serving(workers, port)) is not None)
@@ -169,7 +170,6 @@ def test_a_worker_sigkilled_under_sdk_load_loses_no_sent_event(
         assert client.close(timeout=120)
         counters = client.counters
         assert (counters.sent, counters.dropped, counters.rejected) == (len(events), 0, 0)
-        assert counters.retried > 0, "the kill was seen by the client"
         sent = {str(event.envelope.event_id) for event in events}
         counts = Counter(record.headers.get(EVENT_ID) for record in reader.read(len(sent), timeout_s=60))
     lost = {event_id for event_id in sent if counts[event_id] == 0}

@@ -23,6 +23,7 @@ def serve(host: str | None, port: int | None) -> None:
     from accord.gateway.app import create_app
     from accord.gateway.multiprocess import shared_counting
     from accord.gateway.settings import GatewaySettings
+    from accord.gateway.workers import serve_workers
     from accord.runtime.logs import configure_logging
 
     # built from the options (not copied) so that they are validated like the environment
@@ -30,8 +31,6 @@ def serve(host: str | None, port: int | None) -> None:
     settings = GatewaySettings(**{name: value for name, value in options.items() if value is not None})
     configure_logging(settings.log_level)
     server: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
         "loop": "uvloop",
         "http": "httptools",
         "log_config": None,
@@ -39,10 +38,10 @@ def serve(host: str | None, port: int | None) -> None:
         "timeout_graceful_shutdown": int(settings.delivery_timeout_s) + 1,
     }
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **server)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **server)
         return
-    # uvicorn binds the port once and starts (and restarts) the workers, which read their
-    # settings from the environment: the options go there too
+    # the workers read their settings from the environment: the options go there too
     os.environ.update({"ACCORD_GATEWAY_HOST": settings.host, "ACCORD_GATEWAY_PORT": str(settings.port)})
     with shared_counting():
-        uvicorn.run("accord.gateway.app:worker_app", factory=True, workers=settings.workers, **server)
+        grace_s = settings.delivery_timeout_s + 2
+        serve_workers(settings.workers, settings.host, settings.port, server, grace_s=grace_s)
