@@ -106,7 +106,7 @@ class GatewayHandle:
         return self.supervisor.log_file(self.name)
 
     def workers(self) -> list[psutil.Process]:
-        """The worker processes serving the port when `workers` > 1 (uvicorn's spawned children).
+        """The worker processes serving the port when `workers` > 1 (the children of `accord gateway serve`).
 
         Only those that serve: a worker counts once it logged that it started (at INFO, the
         default `log_level`).
