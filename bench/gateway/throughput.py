@@ -12,14 +12,17 @@ touched), then interleaves legs A/B/A/B…:
 * gateway, Avro bodies whose events are all rejected (the dead-letter path);
 * `/v1/events` vs `/v1/batch`: the same page views of the platform's `accord.events.PageView`
   contract, once as native JSON batches and once as Segment-spec batches (Basic auth, RFC 3339
-  times, context mapped by `schemas/segment.json`), so the cost of the Segment mapping shows.
+  times, context mapped by `schemas/segment.json`), so the cost of the Segment mapping shows;
+* a second gateway of `--workers` processes on one port (`ACCORD_GATEWAY_WORKERS`), Avro and
+  JSON bodies: the scale-out legs, compared with the one-process gateway of the same pair.
 
 Events/s of each gateway leg are divided by the bare producer's events/s of the same pair; the
 table gives the median and min-max over pairs. A second table gives p50/p99 latency at a fixed
 rate (`--latency-rate` events/s in batches of 10, open loop: latency counts from the scheduled
 send time; the bare producer sends the same records at the same rate). On a machine with
 2+ cores the broker is pinned to core 0 and the system under test (gateway or bare producer) to
-core 1; the load generator runs on core 0.
+core 1; the load generator runs on core 0. The workers of the several-process gateway are not
+pinned: they share both cores with the broker and the load generator, as they would in use.
 
 The gateway runs with a zero-length dedup window so the pre-built batches can be sent again; the
 dedup bookkeeping still runs for every event.
@@ -51,9 +54,10 @@ from rich.table import Table
 
 from accord.gateway.publisher import Headers
 from accord.gateway.segment import SEGMENT_NAMESPACE
-from accord.gateway.testing import GatewayHandle, TestKey, running_stack
+from accord.gateway.testing import GatewayHandle, TestKey, running_stack, start_gateway
 from accord.runtime.supervisor import Supervisor
 from accord.runtime.testing import BrokerHandle
+from accord.runtime.waiting import wait_until
 from accord.schemas.catalog import load_catalog
 from accord.schemas.settings import SchemasSettings
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
@@ -62,6 +66,8 @@ from accord.wire.framing import batch_body, frame
 from accord.wire.headers import EVENT_ID, KEY_ID, RECEIVED_AT, SENT_AT
 
 console = Console()
+SCALED_AVRO = "gateway, N processes, Avro"
+SCALED_JSON = "gateway, N processes, JSON"
 BATCH = 100
 POOL_BATCHES = 300
 PRODUCER_CONFIG = {
@@ -397,6 +403,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="interleaved producer/gateway pairs")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections of the load")
     parser.add_argument("--latency-rate", type=float, default=2000.0, help="events/s of the latency legs")
+    parser.add_argument("--workers", type=int, default=2, help="processes of the scale-out gateway")
     args = parser.parse_args()
 
     overrides = {
@@ -418,12 +425,30 @@ def main() -> None:
         response.raise_for_status()
         schema_id = response.json()["id"]
         _register_contract(registry.url, "accord.events.PageView")
-        status.update("building the workload …")
-        workload = build_workload(gateway, schema_id, BATCH)
-        status.stop()
-        _pin(_pid(broker.supervisor, "kafka"), 0)
-        _pin(_pid(gateway.supervisor, "gateway"), 1)
-        run(args, broker, gateway, workload)
+        status.update(f"starting a gateway of {args.workers} processes …")
+        scaled = start_gateway(
+            Path(tmp) / "gateway-workers",
+            broker.bootstrap,
+            registry.url,
+            gateway.keys,
+            # INFO: each worker logs that it started (`workers()` reads it); these legs reject nothing
+            {**overrides, "workers": args.workers, "log_level": "INFO"},
+        )
+        try:
+            wait_until(
+                scaled.workers,
+                until=lambda workers: len(workers) == args.workers,
+                timeout_s=120,
+                describe=f"{args.workers} gateway workers serving",
+            )
+            status.update("building the workload …")
+            workload = build_workload(gateway, schema_id, BATCH)
+            status.stop()
+            _pin(_pid(broker.supervisor, "kafka"), 0)
+            _pin(_pid(gateway.supervisor, "gateway"), 1)
+            run(args, broker, gateway, scaled, workload)
+        finally:
+            scaled.stop()
 
 
 def _register_contract(registry_url: str, full_name: str) -> None:
@@ -436,8 +461,14 @@ def _register_contract(registry_url: str, full_name: str) -> None:
     response.raise_for_status()
 
 
-def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, workload: Workload) -> None:
-    """The timed legs and the two tables."""
+def run(
+    args: argparse.Namespace,
+    broker: BrokerHandle,
+    gateway: GatewayHandle,
+    scaled: GatewayHandle,
+    workload: Workload,
+) -> None:
+    """The timed legs and the three tables."""
     topic = broker.settings.events_topic
     rates: dict[str, list[float]] = {
         "bare producer": [],
@@ -446,9 +477,13 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
         "gateway, all rejected": [],
         "gateway, PageView JSON /v1/events": [],
         "gateway, PageView Segment /v1/batch": [],
+        SCALED_AVRO: [],
+        SCALED_JSON: [],
     }
     cpu_us: dict[str, list[float]] = {name: [] for name in rates}
-    gateway_process = psutil.Process(_pid(gateway.supervisor, "gateway"))
+    shares: dict[str, list[float]] = {SCALED_AVRO: [], SCALED_JSON: []}
+    """per leg of the several-process gateway: CPU of its least busy worker / its busiest"""
+    gateway_process = [psutil.Process(_pid(gateway.supervisor, "gateway"))]
     legs: list[tuple[str, Callable[[], tuple[int, float]]]] = [
         ("bare producer", lambda: bare_producer(broker.bootstrap, topic, workload, args.seconds)),
         ("gateway, Avro", lambda: _load(gateway, workload.avro_requests, args, 200)),
@@ -456,21 +491,32 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
         ("gateway, all rejected", lambda: _load(gateway, workload.rejected_requests, args, 422)),
         ("gateway, PageView JSON /v1/events", lambda: _load(gateway, workload.contract_requests, args, 200)),
         ("gateway, PageView Segment /v1/batch", lambda: _load(gateway, workload.segment_requests, args, 200)),
+        (SCALED_AVRO, lambda: _load(scaled, workload.avro_requests, args, 200)),
+        (SCALED_JSON, lambda: _load(scaled, workload.json_requests, args, 200)),
     ]
     _load(gateway, workload.avro_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
     _load(gateway, workload.json_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
     _load(
         gateway, workload.segment_requests, argparse.Namespace(seconds=1.0, connections=args.connections), 200
     )
+    for warm in (workload.avro_requests, workload.json_requests):
+        _load(scaled, warm, argparse.Namespace(seconds=1.0, connections=args.connections), 200)
     for pair in range(args.pairs):
         for name, leg in legs:
             before = topic_size(broker.bootstrap, topic)
             console.print(f"[dim]pair {pair + 1}/{args.pairs}: {name} …[/dim]")
             _pin(os.getpid(), 1 if name == "bare producer" else 0)
-            measured = psutil.Process() if name == "bare producer" else gateway_process
-            cpu_before = sum(measured.cpu_times()[:2])
+            measured = {
+                "bare producer": [psutil.Process()],
+                SCALED_AVRO: scaled.workers(),
+                SCALED_JSON: scaled.workers(),
+            }.get(name, gateway_process)
+            cpu_before = [sum(p.cpu_times()[:2]) for p in measured]
             events, elapsed = leg()
-            cpu_us[name].append((sum(measured.cpu_times()[:2]) - cpu_before) / events * 1e6)
+            spent = [sum(p.cpu_times()[:2]) - before for p, before in zip(measured, cpu_before, strict=True)]
+            cpu_us[name].append(sum(spent) / events * 1e6)
+            if len(spent) > 1:
+                shares[name].append(min(spent) / max(max(spent), 1e-9))
             rate = events / elapsed
             produced = topic_size(broker.bootstrap, topic) - before
             if name != "gateway, all rejected" and produced < rate * args.seconds * 0.9:
@@ -507,6 +553,7 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
             f"{base_cpu / cpu:.2f}",
         )
     console.print(table)
+    console.print(scale_out_table(args, rates, shares, load))
 
     rate_eps = args.latency_rate
     batches_of_10 = [_rebatch(r, 10) for r in workload.avro_requests[:50]]
@@ -535,6 +582,49 @@ def run(args: argparse.Namespace, broker: BrokerHandle, gateway: GatewayHandle, 
         f"{_percentile(gateway_ms, 0.99) / _percentile(producer_ms, 0.99):.2f}",
     )
     console.print(latency)
+
+
+def scale_out_table(
+    args: argparse.Namespace, rates: dict[str, list[float]], shares: dict[str, list[float]], load: str
+) -> Table:
+    """The several-process gateway against the one-process gateway and the bare producer, per body.
+
+    Medians over the pairs (`n / 1`: with its min-max); `balance` is the CPU time of the least
+    busy worker over the busiest's (1.0: the kernel spread the connections evenly).
+    """
+    table = Table(
+        title=f"gateway of {args.workers} processes vs 1 process vs the bare producer, same pairs "
+        f"(load average {load})"
+    )
+    n = args.workers
+    for column in (
+        "body",
+        "bare ev/s",
+        "1 proc ev/s",
+        f"{n} procs ev/s",
+        "1 / bare",
+        f"{n} / bare",
+        f"{n} / 1",
+        "balance",
+    ):
+        table.add_column(column, justify="right" if column != "body" else "left")
+    base = rates["bare producer"]
+    for body, single, scaled in (
+        ("Avro", "gateway, Avro", SCALED_AVRO),
+        ("JSON", "gateway, JSON", SCALED_JSON),
+    ):
+        gain = [s / o for s, o in zip(rates[scaled], rates[single], strict=True)]
+        table.add_row(
+            body,
+            f"{statistics.median(base):,.0f}",
+            f"{statistics.median(rates[single]):,.0f}",
+            f"{statistics.median(rates[scaled]):,.0f}",
+            f"{statistics.median(v / b for v, b in zip(rates[single], base, strict=True)):.2f}",
+            f"{statistics.median(v / b for v, b in zip(rates[scaled], base, strict=True)):.2f}",
+            f"{statistics.median(gain):.2f} ({min(gain):.2f}-{max(gain):.2f})",
+            f"{statistics.median(shares[scaled]):.2f}",
+        )
+    return table
 
 
 def _rebatch(request: bytes, events: int) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from accord.gateway.routes import events, health, preflight, schemas, segment, s
 from accord.gateway.routes.responses import json_response
 from accord.gateway.segment import SegmentMapping
 from accord.gateway.settings import GatewaySettings
+from accord.runtime.logs import configure_logging
 from accord.wire.error_codes import ErrorCode
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         gateway = build_gateway(settings)
         app.state.gateway = gateway
         log.info(
-            "gateway started", extra={"kafka": settings.kafka_bootstrap, "registry": settings.registry_url}
+            "gateway started",
+            extra={"kafka": settings.kafka_bootstrap, "registry": settings.registry_url, "pid": os.getpid()},
         )
         try:
             yield
@@ -105,6 +108,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _internal_error)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def worker_app() -> FastAPI:
+    """The application of one of several gateway processes on one port (uvicorn's app factory).
+
+    Each worker is a fresh interpreter: it reads its settings from the environment and sets up
+    its own logging.
+    """
+    settings = GatewaySettings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 _HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}

@@ -14,6 +14,10 @@ class WriteKeysFileError(GatewayError):
     """The write keys file is missing, unreadable or malformed."""
 
 
+class GatewayStartError(GatewayError):
+    """A gateway worker process failed before it served (settings, Kafka, the port)."""
+
+
 class RequestRejectedError(GatewayError):
     """A whole request is refused: answered with `status` and `{"error": {"code", "message"}}`."""
 

@@ -1,8 +1,15 @@
-"""Prometheus metrics of the gateway, in a registry of its own."""
+"""Prometheus metrics of the gateway, in a registry of its own (shared by its processes, if several)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from accord.gateway import multiprocess
+from accord.gateway.counts import HOURLY_EVENTS
 
 
 class GatewayMetrics:
@@ -26,5 +33,24 @@ class GatewayMetrics:
             registry=self.registry,
         )
         self.in_flight = Gauge(
-            "accord_gateway_in_flight_requests", "requests being served", registry=self.registry
+            "accord_gateway_in_flight_requests",
+            "requests being served",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of every process serving the port."""
+        exposed = CollectorRegistry()
+        exposed.register(_Families(self.registry))
+        return generate_latest(exposed)
+
+
+class _Families(Collector):
+    """The families of all processes but the hourly counts, which `/v1/stats` serves."""
+
+    def __init__(self, own: CollectorRegistry) -> None:
+        self._own = own
+
+    def collect(self) -> Iterable[Metric]:
+        return (family for family in multiprocess.collect(self._own) if family.name != HOURLY_EVENTS)

@@ -35,7 +35,7 @@ def gateway_spec(settings: GatewaySettings, env: Mapping[str, str], *, name: str
         ready=lambda: gateway_ready(url),
         env=env,
         start_timeout_s=60.0,
-        describe=lambda: url,
+        describe=lambda: url if settings.workers == 1 else f"{url} ({settings.workers} processes)",
     )
 
 

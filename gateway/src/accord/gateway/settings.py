@@ -29,6 +29,12 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default_factory=gateway_port)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="gateway processes serving the port; their /metrics and /v1/stats add up, while "
+        "each keeps its own dedup window and rate limits (Silver is the dedup of record)",
+    )
     kafka_bootstrap: str = Field(default_factory=kafka_bootstrap, validation_alias="ACCORD_KAFKA_BOOTSTRAP")
     kafka_security: KafkaSecurity = Field(
         default_factory=KafkaSecurity, description="TLS and SASL from ACCORD_KAFKA_SECURITY_PROTOCOL, …"

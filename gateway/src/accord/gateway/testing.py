@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from accord.gateway.auth import DEVELOPMENT_KEY, hash_key
@@ -104,6 +105,23 @@ class GatewayHandle:
         """Where the gateway's JSON log lines go."""
         return self.supervisor.log_file(self.name)
 
+    def workers(self) -> list[psutil.Process]:
+        """The worker processes serving the port when `workers` > 1 (the children of `accord gateway serve`).
+
+        Only those that serve: a worker counts once it logged that it started (at INFO, the
+        default `log_level`).
+        """
+        parent = self.supervisor.process(self.name)
+        if parent is None:
+            return []
+        lines = self.log_file.read_bytes().splitlines()
+        started = {
+            entry.get("pid")
+            for entry in (json.loads(line) for line in lines if line.startswith(b"{"))
+            if entry.get("msg") == "gateway started"
+        }
+        return [child for child in parent.children() if child.pid in started and _alive(child)]
+
     def start(self) -> None:
         """Start (or restart) the gateway and wait until `/readyz` answers 200."""
         self.supervisor.start(gateway_spec(self.settings, self.env, name=self.name))
@@ -115,6 +133,13 @@ class GatewayHandle:
     def kill(self) -> None:
         """SIGKILL the gateway, as a crash would."""
         self.supervisor.kill(self.name)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def start_gateway(

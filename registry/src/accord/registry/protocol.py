@@ -185,7 +185,13 @@ class RegistryProtocol:
                 scope["method"], scope["path"] + (f"?{query}" if query else ""), content=body, headers=passed
             )
         except httpx.HTTPError as exc:
-            await _error(send, 500, 50003, f"Error while forwarding the request to the leader: {exc}", media)
+            # the writer is down (or went down mid-request): nothing was answered, so the write
+            # may or may not be in the topic; a retry once the writer is back gets the same id
+            refusal = (
+                f"Error while forwarding the request to the leader at {self.writer_url} "
+                f"({type(exc).__name__}: {exc}); writes are refused until it is back, reads are served"
+            )
+            await _error(send, 503, 50003, refusal, media, retry_after=True)
             return
         await send(
             {

@@ -111,6 +111,10 @@ class Supervisor:
             return None
         return proc
 
+    def process(self, name: str) -> psutil.Process | None:
+        """The live process of the service (the parent of any it started), or None."""
+        return self._process(name)
+
     def is_running(self, name: str) -> bool:
         """True when the recorded process of `name` is alive."""
         return self._process(name) is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from accord.gateway import api_models
 from accord.gateway.routes.dependencies import GatewayDep, KeysDep
@@ -20,6 +20,8 @@ router = APIRouter()
 )
 async def stats(request: Request, gateway: GatewayDep, keys: KeysDep) -> Response:
     """Accepted, duplicate and rejected events per hour of receipt since the gateway started.
+
+    With several gateway processes on the port, the sums over all of them.
 
     Any valid write key may read them; without one the answer is 401.
     """
@@ -38,5 +40,8 @@ async def stats(request: Request, gateway: GatewayDep, keys: KeysDep) -> Respons
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "metrics"}},
 )
 async def metrics(gateway: GatewayDep) -> Response:
-    """Requests, events by outcome and reason, produce latency, requests in flight."""
-    return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Requests, events by outcome and reason, produce latency, requests in flight.
+
+    With several gateway processes on the port, the sums over all of them.
+    """
+    return Response(gateway.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
