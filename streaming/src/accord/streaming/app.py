@@ -20,12 +20,12 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import start_bronze
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.ingest import start_ingest
 from accord.streaming.maintenance_schedule import start_maintenance
 from accord.streaming.progress import ProgressFile, make_listener
+from accord.streaming.schema_cache import stream_catalog
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import start_silver
@@ -46,7 +46,7 @@ CRASH_LOOP_RESTARTS = 5
 def _starter(
     name: str, spark: SparkSession, settings: StreamingSettings, progress: ProgressFile, once: bool
 ) -> Callable[[], StreamingQuery]:
-    catalog = BatchSchemaResolver(RegistrySchemas(settings.registry_url), settings.events_topic)
+    catalog = stream_catalog(settings)
     if name == "ingest":
         return lambda: start_ingest(spark, settings, catalog, available_now=once, progress=progress)
     if name == "bronze":
