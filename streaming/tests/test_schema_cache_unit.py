@@ -25,6 +25,7 @@ class Registry:
         self.schemas: dict[int, dict[str, Any]] = {1: V1}
         self.latest = {SUBJECT: 1}
         self.down = False
+        self.latest_asked = 0
 
     def resolved_schema(self, schema_id: int) -> dict[str, Any]:
         if self.down:
@@ -32,6 +33,7 @@ class Registry:
         return self.schemas[schema_id]
 
     def latest_id(self, subject: str) -> int | None:
+        self.latest_asked += 1
         if self.down:
             raise SchemaLookupError(f"cannot read the latest version of {subject}: connection refused")
         return self.latest.get(subject)
@@ -78,3 +80,14 @@ def test_a_damaged_cache_file_is_fetched_again(tmp_path: Path) -> None:
     (tmp_path / "ids" / "1.json").write_text("{not json")
 
     assert CachedSchemas(registry, tmp_path).resolved_schema(1) == V1
+
+
+def test_a_down_registry_is_not_asked_again_for_known_subjects_at_once(tmp_path: Path) -> None:
+    registry = Registry()
+    cache = CachedSchemas(registry, tmp_path)
+    cache.latest_id(SUBJECT)
+    registry.down = True
+    before = registry.latest_asked
+
+    assert [cache.latest_id(SUBJECT) for _ in range(3)] == [1, 1, 1]
+    assert registry.latest_asked == before + 1, "asked once, then read from the cache until the recheck"

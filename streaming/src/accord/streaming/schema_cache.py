@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from accord.streaming.settings import StreamingSettings
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = "schemas"
+# after a failed lookup, known subjects are read from the cache this long without asking: each
+# ask of a down registry costs the client's retries, which would slow every batch of the outage
+OUTAGE_RECHECK_S = 10.0
 
 
 def _write_atomically(path: Path, value: Any) -> None:
@@ -54,6 +58,7 @@ class CachedSchemas:
         self._ids = folder / "ids"
         self._latest_path = folder / "latest.json"
         self._latest: dict[str, int] = _read(self._latest_path) or {}
+        self._unreachable_until = 0.0
 
     def resolved_schema(self, schema_id: int) -> dict[str, Any]:
         """The schema of `schema_id`, from the folder when it was ever fetched, else from the source."""
@@ -67,10 +72,13 @@ class CachedSchemas:
 
     def latest_id(self, subject: str) -> int | None:
         """The latest version's id from the source, or the last one seen while the source is unreachable."""
+        known = self._latest.get(subject)
+        if known is not None and time.monotonic() < self._unreachable_until:
+            return known
         try:
             latest = self._source.latest_id(subject)
         except SchemaLookupError as exc:
-            known = self._latest.get(subject)
+            self._unreachable_until = time.monotonic() + OUTAGE_RECHECK_S
             if known is None:
                 raise
             facts = {"subject": subject, "schema_id": known, "error": str(exc)}
