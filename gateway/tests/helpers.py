@@ -127,21 +127,28 @@ def register_contract(registry_url: str, name: str) -> Registered:
     return Registered(subject, schema_id, version, schema, fastavro.parse_schema(schema))
 
 
+def register_page_view_copy(registry_url: str) -> Registered:
+    """The PageView contract in a namespace of its own: a schema new to the gateway that Silver decodes."""
+    schema = _inlined(json.loads((CONTRACTS / "accord" / "events" / "PageView.avsc").read_text()), set())
+    return register(registry_url, {**schema, "namespace": f"test.gw{uuid.uuid4().hex[:10]}"})
+
+
 @dataclass
 class Sender:
-    """Sends batches of `batch` Click events in a loop and remembers how each request was answered."""
+    """Sends batches of `batch` events (`record`, Click by default) in a loop; remembers each answer."""
 
     url: str
     key: str
     encode: Callable[[dict[str, object]], bytes]
     batch: int = 10
+    record: Callable[..., dict[str, Any]] = click
     answers: list[tuple[int, list[str], str | None]] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         with httpx.Client(timeout=30) as client:
             while not self.stopping.is_set():
-                records = [click(user_id=f"u{i}") for i in range(self.batch)]
+                records = [self.record(user_id=f"u{i}") for i in range(self.batch)]
                 response = client.post(
                     f"{self.url}/v1/events",
                     content=batch_body([self.encode(r) for r in records]),

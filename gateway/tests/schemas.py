@@ -72,3 +72,18 @@ def order_schema(namespace: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def page_view(user_id: str | None = "user-1") -> dict[str, Any]:
+    """A valid record of the platform's `accord.events.PageView` contract (new event_id, happened now)."""
+    return {
+        "envelope": {
+            "event_id": str(uuid.uuid4()),
+            "event_time": int(time.time() * 1000),
+            "user_id": user_id,
+            "anonymous_id": None if user_id else "anon-1",
+            "session_id": None,
+            "context": {"app_name": "drills", "platform": "SERVER"},
+        },
+        "url": "https://drill.example/",
+    }

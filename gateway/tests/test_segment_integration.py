@@ -21,6 +21,7 @@ from accord.gateway.segment import SEGMENT_NAMESPACE
 from accord.gateway.testing import GatewayHandle, TestKey, now_rfc3339, start_gateway
 from accord.registry.testing import RegistryHandle
 from accord.runtime.testing import BrokerHandle, TopicReader
+from accord.streaming.testing import Pipeline
 from accord.wire.headers import EVENT_ID
 
 from .helpers import SEGMENT_MAPPING, Registered, register_contract
@@ -88,8 +89,12 @@ def _order(run: str, message_id: str, **properties: Any) -> dict[str, Any]:
     }
 
 
-def test_segment_analytics_python_events_reach_kafka_once_with_the_mapped_fields(
-    segment_gateway: GatewayHandle, contracts: dict[str, Registered], events_topic: TopicReader
+@pytest.mark.spark
+def test_segment_analytics_python_events_reach_kafka_and_silver_once_with_the_mapped_fields(
+    segment_gateway: GatewayHandle,
+    contracts: dict[str, Registered],
+    events_topic: TopicReader,
+    pipeline: Pipeline,
 ) -> None:
     run = uuid.uuid4().hex[:8]
     errors: list[object] = []
@@ -143,10 +148,15 @@ def test_segment_analytics_python_events_reach_kafka_once_with_the_mapped_fields
     assert page["url"] == "https://shop.example.com/pricing"
     assert page["title"] == "Pricing"
     assert page["envelope"]["anonymous_id"] == f"anon-{run}"
+    pipeline.assert_each_in_silver_once(set(records), "analytics-python")
 
 
-def test_segment_analytics_node_events_reach_kafka_once_with_the_mapped_fields(
-    segment_gateway: GatewayHandle, contracts: dict[str, Registered], events_topic: TopicReader
+@pytest.mark.spark
+def test_segment_analytics_node_events_reach_kafka_and_silver_once_with_the_mapped_fields(
+    segment_gateway: GatewayHandle,
+    contracts: dict[str, Registered],
+    events_topic: TopicReader,
+    pipeline: Pipeline,
 ) -> None:
     npm = shutil.which("npm")
     if npm is None:
@@ -183,6 +193,7 @@ def test_segment_analytics_node_events_reach_kafka_once_with_the_mapped_fields(
     assert purchase["envelope"]["context"]["timezone"] == "Europe/Paris"
     page_name, page = records[_event_id(f"node-page-{run}")]
     assert (page_name, page["path"], page["title"]) == ("PageView", "/pricing", "Pricing")
+    pipeline.assert_each_in_silver_once(set(records), "analytics-node")
 
 
 def test_per_message_results_dead_letters_and_unmapped_events_are_answered(

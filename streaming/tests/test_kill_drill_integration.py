@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from accord.runtime.services import accord_executable
 from accord.streaming.ingest import INGEST_QUERY
 from accord.streaming.progress import ProgressFile
 from accord.streaming.testing import Pipeline, envelope, post_events
@@ -27,30 +26,6 @@ from accord.streaming.testing import Pipeline, envelope, post_events
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 KILLS = int(os.environ.get("ACCORD_DRILL_KILLS", "3"))
-
-
-def _service(pipeline: Pipeline, log_path: Path) -> subprocess.Popen[bytes]:
-    settings = pipeline.settings
-    env = {
-        **os.environ,
-        "ACCORD_LAKE_URI": settings.lake_uri,
-        "ACCORD_STATE_DIR": str(settings.state_dir),
-        "ACCORD_CACHE_DIR": str(settings.cache_dir),
-        "ACCORD_REGISTRY_URL": settings.registry_url,
-        "ACCORD_EVENTS_TOPIC": settings.events_topic,
-        "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "ACCORD_STARTING_OFFSETS": settings.starting_offsets,
-        "ACCORD_SHUFFLE_PARTITIONS": "2",
-        "ACCORD_LOG_LEVEL": "INFO",
-    }
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [accord_executable(), "stream", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def _batch_ids(folder: Path) -> set[int]:
@@ -115,7 +90,7 @@ def test_stream_service_killed_at_random_moments_keeps_every_event_once(
     in_flight = 0
     with Load(gateway_server) as load:
         for _ in range(KILLS):
-            process = _service(pipeline, log_path)
+            process = pipeline.start_process("serve", log_path)
             _wait_ready(progress, process)
             time.sleep(rng.uniform(2, 12))
             os.killpg(process.pid, signal.SIGKILL)
@@ -124,7 +99,7 @@ def test_stream_service_killed_at_random_moments_keeps_every_event_once(
             started, committed = _batch_ids(checkpoint / "offsets"), _batch_ids(checkpoint / "commits")
             if started and max(started) not in committed:
                 in_flight += 1
-        process = _service(pipeline, log_path)
+        process = pipeline.start_process("serve", log_path)
         _wait_ready(progress, process)
         time.sleep(10)
     try:

@@ -5,43 +5,16 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import time
 from typing import Any
 
 import pytest
 
-from accord.runtime.services import accord_executable
 from accord.streaming.testing import Pipeline, envelope, post_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 KILLS = 3
-
-
-def _silver_process(pipeline: Pipeline, log_path: Any) -> subprocess.Popen[bytes]:
-    settings = pipeline.settings
-    env = {
-        **os.environ,
-        "ACCORD_LAKE_URI": settings.lake_uri,
-        "ACCORD_STATE_DIR": str(settings.state_dir),
-        "ACCORD_CACHE_DIR": str(settings.cache_dir),
-        "ACCORD_REGISTRY_URL": settings.registry_url,
-        "ACCORD_EVENTS_TOPIC": settings.events_topic,
-        "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "ACCORD_TRIGGER_INTERVAL": "1 second",
-        "ACCORD_MAX_FILES_PER_TRIGGER": "2",
-        "ACCORD_SHUFFLE_PARTITIONS": "2",
-        "ACCORD_LOG_LEVEL": "INFO",
-    }
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [accord_executable(), "stream", "silver"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def test_silver_killed_mid_stream_restarts_exactly_once(
@@ -64,7 +37,7 @@ def test_silver_killed_mid_stream_restarts_exactly_once(
 
     log_path = tmp_path / "silver.log"
     for _ in range(KILLS):
-        process = _silver_process(pipeline, log_path)
+        process = pipeline.start_process("silver", log_path, ACCORD_MAX_FILES_PER_TRIGGER="2")
         time.sleep(rng.uniform(20, 45))
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)

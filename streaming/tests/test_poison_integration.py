@@ -1,12 +1,14 @@
-"""Records whose times cannot be converted are quarantined with a reason; the events after them flow.
+"""Records Silver cannot take are quarantined with a reason; the events after them flow.
 
 Under ANSI mode an overflowing skew correction used to fail the micro-batch, so the stream died
-on the same batch after every restart.
+on the same batch after every restart. A record that still makes processing throw is found by
+splitting its batch and quarantined as `poison`; the rest of the batch reaches Silver once.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import struct
 import time
 import uuid
@@ -25,9 +27,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.spark]
 SUBJECT = "events-accord.events.PageView"
 
 
-def _framed(registry_url: str, event_time_ms: int) -> tuple[str, bytes]:
+def _framed(
+    registry_url: str, event_time_ms: int, subject: str = SUBJECT, url: str = "https://poison/"
+) -> tuple[str, bytes]:
     client = RegistryClient(registry_url)
-    schema_id = client.latest(SUBJECT).id
+    schema_id = client.latest(subject).id
     event_id = str(uuid.uuid4())
     record: dict[str, Any] = {
         "envelope": {
@@ -38,11 +42,37 @@ def _framed(registry_url: str, event_time_ms: int) -> tuple[str, bytes]:
             "session_id": None,
             "context": {"platform": "WEB"},
         },
-        "url": "https://poison/",
+        "url": url,
     }
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, fastavro.parse_schema(client.resolved_schema(schema_id)), record)
     return event_id, struct.pack(">bI", 0, schema_id) + buffer.getvalue()
+
+
+def _register_event_without_context(registry_url: str) -> str:
+    """An event schema whose envelope lacks `context`: the gateway takes it, Silver's decoder throws."""
+    namespace = f"test.poison{uuid.uuid4().hex[:8]}"
+    envelope = {
+        "type": "record",
+        "name": "Envelope",
+        "namespace": namespace,
+        "fields": [
+            {"name": "event_id", "type": {"type": "string", "logicalType": "uuid"}},
+            {"name": "event_time", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+            {"name": "user_id", "type": ["null", "string"], "default": None},
+            {"name": "anonymous_id", "type": ["null", "string"], "default": None},
+            {"name": "session_id", "type": ["null", "string"], "default": None},
+        ],
+    }
+    schema = {
+        "type": "record",
+        "name": "Visit",
+        "namespace": namespace,
+        "fields": [{"name": "envelope", "type": envelope}, {"name": "url", "type": "string"}],
+    }
+    subject = f"events-{namespace}.Visit"
+    RegistryClient(registry_url).register(subject, json.dumps(schema))
+    return subject
 
 
 def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(
@@ -78,3 +108,36 @@ def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(
     assert good in silver, "the event after the poison records reached Silver"
     assert reasons[skewed] == "rule_violation:event_time_out_of_range"
     assert reasons[far_future] == "rule_violation:event_time_out_of_range"
+
+
+@pytest.mark.timeout(1200)
+def test_a_record_that_makes_silver_throw_is_quarantined_as_poison_and_the_query_goes_on(
+    pipeline: Pipeline, registered_schemas: str
+) -> None:
+    # each try of a part is a Silver batch of its own: two tries keep the test short
+    pipeline.settings = pipeline.settings.model_copy(update={"batch_attempts": 2})
+    now = int(time.time() * 1000)
+    poison_subject = _register_event_without_context(registered_schemas)
+    good = [_framed(registered_schemas, now, url=f"https://ok/{n}") for n in range(3)]
+    _, poison_bytes = _framed(registered_schemas, now, subject=poison_subject)
+    producer = Producer({"bootstrap.servers": pipeline.settings.kafka_bootstrap})
+    topic = pipeline.settings.events_topic
+    headers: list[tuple[str, str | bytes | None]] = [(RECEIVED_AT, str(now).encode())]
+    for value in (good[0][1], good[1][1], poison_bytes, good[2][1]):
+        producer.produce(topic, key=b"u", value=value, headers=headers)
+    assert producer.flush(10) == 0
+
+    with pipeline.streaming():
+        pipeline.wait_for("quarantine", "reason = 'poison'", 1, timeout_s=900)
+        pipeline.wait_for("silver", "true", len(good))
+        later, later_bytes = _framed(registered_schemas, now, url="https://ok/later")
+        producer.produce(topic, key=b"u", value=later_bytes, headers=headers)
+        assert producer.flush(10) == 0
+        pipeline.wait_for("silver", f"event_id = '{later}'", 1)
+
+    silver = [r.event_id for r in pipeline.table("silver").select("event_id").collect()]
+    assert sorted(silver) == sorted([event_id for event_id, _ in good] + [later]), "each good event once"
+    [poisoned] = pipeline.table("quarantine").filter("reason = 'poison'").collect()
+    assert bytes(poisoned.value) == poison_bytes
+    assert "context" in poisoned.detail, poisoned.detail
+    assert pipeline.table("quarantine").count() == 1, "only the poison record is quarantined"

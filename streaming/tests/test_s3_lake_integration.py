@@ -3,54 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from accord.runtime.ports import free_port
 from accord.streaming.session import configure_s3
-from accord.streaming.testing import Pipeline, envelope, post_events, produce_raw
+from accord.streaming.testing import Pipeline, S3Server, envelope, post_events, produce_raw
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
-BUCKET = "accord-lake"
-
-
-@pytest.fixture
-def s3_endpoint() -> Iterator[str]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
-
 
 def test_pipeline_writes_its_tables_to_s3(
-    pipeline: Pipeline, gateway_server: Any, s3_endpoint: str, tmp_path: Any
+    pipeline: Pipeline, gateway_server: Any, s3_server: S3Server, tmp_path: Any
 ) -> None:
-    import boto3
-
-    pipeline.settings = pipeline.settings.model_copy(
-        update={
-            "lake_uri": f"s3a://{BUCKET}/lake",
-            "checkpoint_uri": str(tmp_path / "checkpoints"),
-            "s3_endpoint": s3_endpoint,
-            "s3_access_key": SecretStr("testing"),
-            "s3_secret_key": SecretStr("testing"),
-        }
+    pipeline.settings = s3_server.lake_settings(pipeline.settings).model_copy(
+        update={"checkpoint_uri": str(tmp_path / "checkpoints")}
     )
     configure_s3(pipeline.spark, pipeline.settings)
     now = int(time.time() * 1000)
@@ -71,15 +38,7 @@ def test_pipeline_writes_its_tables_to_s3(
         e["payload"]["envelope"]["event_id"] for e in events
     )
     assert [r.reason for r in pipeline.table("quarantine").collect()] == ["bad_framing"]
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    keys = [
-        o["Key"]
-        for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="lake/silver/events/_delta_log/")["Contents"]
-    ]
+    log_prefix = "lake/silver/events/_delta_log/"
+    listed = s3_server.client().list_objects_v2(Bucket=s3_server.bucket, Prefix=log_prefix)
+    keys = [o["Key"] for o in listed["Contents"]]
     assert any(k.endswith(".json") for k in keys)

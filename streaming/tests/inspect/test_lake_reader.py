@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from deltalake import write_deltalake
-from pydantic import SecretStr
 
-from accord.runtime.ports import free_port
 from accord.streaming.errors import TableNotFoundError
 from accord.streaming.inspect.tables import LakeReader, header_values, storage_options
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.testing import S3Server
 from accord.wire.headers import EVENT_ID
 
 pytestmark = pytest.mark.integration
 
-BUCKET = "accord-inspect"
 ROWS = pa.table(
     {
         "event_id": ["a", "b", "c"],
@@ -28,26 +25,6 @@ ROWS = pa.table(
         "is_late": [False, True, False],
     }
 )
-
-
-@pytest.fixture
-def s3_endpoint() -> Iterator[str]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
 
 
 def test_a_local_table_is_read_by_column_and_filter(tmp_path: Path) -> None:
@@ -64,15 +41,10 @@ def test_a_local_table_is_read_by_column_and_filter(tmp_path: Path) -> None:
     assert sorted(rows["event_id"].to_pylist()) == ["a", "b"]
 
 
-def test_an_s3_lake_is_read_with_the_streams_settings(s3_endpoint: str) -> None:
-    settings = StreamingSettings(
-        lake_uri=f"s3a://{BUCKET}/lake",
-        s3_endpoint=s3_endpoint,
-        s3_access_key=SecretStr("testing"),
-        s3_secret_key=SecretStr("testing"),
-    )
+def test_an_s3_lake_is_read_with_the_streams_settings(s3_server: S3Server) -> None:
+    settings = s3_server.lake_settings(StreamingSettings())
     options = storage_options(settings)
-    assert options["AWS_ENDPOINT_URL"] == s3_endpoint
+    assert options["AWS_ENDPOINT_URL"] == s3_server.endpoint
     assert options["AWS_ALLOW_HTTP"] == "true"
     assert options["AWS_VIRTUAL_HOSTED_STYLE_REQUEST"] == "false"
     reader = LakeReader.from_settings(settings)

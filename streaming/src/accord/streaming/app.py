@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import start_bronze
 from accord.streaming.empty_tables import ensure_tables
 from accord.streaming.errors import StreamFailedError
@@ -30,6 +29,7 @@ from accord.streaming.lake import Lake
 from accord.streaming.maintenance_schedule import start_maintenance
 from accord.streaming.metrics import serve_metrics
 from accord.streaming.progress import ProgressFile, make_listener
+from accord.streaming.schema_cache import stream_catalog
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import start_silver
@@ -50,7 +50,7 @@ CRASH_LOOP_RESTARTS = 5
 def _starter(
     name: str, spark: SparkSession, settings: StreamingSettings, progress: ProgressFile, once: bool
 ) -> Callable[[], StreamingQuery]:
-    catalog = BatchSchemaResolver(RegistrySchemas(settings.registry_url), settings.events_topic)
+    catalog = stream_catalog(settings)
     if name == "ingest":
         return lambda: start_ingest(spark, settings, catalog, available_now=once, progress=progress)
     if name == "bronze":

@@ -101,7 +101,7 @@ def backfill(first: date, last: date, rebuild: bool) -> None:
     """Recompute Silver from Bronze for a range of ingest dates."""
     from accord.streaming.backfill import backfill as run_backfill
     from accord.streaming.backfill import days
-    from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
+    from accord.streaming.schema_cache import stream_catalog
     from accord.streaming.session import build_session
 
     settings = StreamingSettings()
@@ -127,7 +127,7 @@ def backfill(first: date, last: date, rebuild: bool) -> None:
                 )
                 bar.advance(task)
 
-            catalog = BatchSchemaResolver(RegistrySchemas(settings.registry_url), settings.events_topic)
+            catalog = stream_catalog(settings)
             run_backfill(spark, settings, catalog, first, last, rebuild=rebuild, on_day=on_day)
     finally:
         spark.stop()

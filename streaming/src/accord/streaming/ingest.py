@@ -22,6 +22,7 @@ from accord.streaming.batch_schemas import BatchSchemaResolver
 from accord.streaming.bronze import BRONZE_PARTITIONS, ensure_bronze_table, kafka_reader, to_bronze
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.lake import Lake
+from accord.streaming.poison import PoisonGuard
 from accord.streaming.progress import ProgressFile
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import SilverBatch
@@ -46,6 +47,7 @@ class IngestBatch:
     ) -> None:
         self.lake = Lake.from_settings(settings)
         self.silver = SilverBatch(settings, catalog, progress=progress)
+        self.guard = PoisonGuard(self.silver)
         self.progress = progress
         self.app_id: str | None = None
         self._bound = threading.Event()
@@ -75,7 +77,7 @@ class IngestBatch:
                 bronze, self.lake.bronze, partition_by=BRONZE_PARTITIONS, txn=txn, reader=self.silver.reader
             )
             bronze_ms = int((time.monotonic() - started) * 1000)
-            counts = self.silver.process(bronze, batch_id)
+            counts = self.guard.process(bronze, batch_id)
         finally:
             bronze.unpersist()
             for key, value in previous.items():

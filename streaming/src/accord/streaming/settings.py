@@ -70,6 +70,12 @@ class StreamingSettings(BaseSettings):
     registry_wait_s: float = Field(
         default=300.0, description="how long a batch waits for an unreachable registry before failing"
     )
+    batch_attempts: int = Field(
+        default=3, ge=1, description="tries of a failing Silver batch before it is split (poison records)"
+    )
+    poison_max_records: int = Field(
+        default=10, ge=1, description="more records of one batch failing alone fail the batch instead"
+    )
     restart_backoff_s: float = Field(default=1.0, description="first delay before restarting a dead query")
     restart_backoff_max_s: float = Field(default=60.0, description="longest delay between restarts")
 

@@ -6,7 +6,8 @@ a test a fresh lake fed from the session broker's `events` topic, starting at th
 topic has when the test begins, so tests never see each other's events. `lake` and
 `write_silver` give a test an empty lake and Silver-shaped rows (`silver_event`) written to it,
 for what reads Silver (Gold, the ledger, trace) without running the jobs. `read_events` reads
-back from the `events` topic what a client sent through the gateway.
+back from the `events` topic what a client sent through the gateway. `s3_server` is an
+S3-compatible server (moto) on loopback with one empty bucket, for a lake on S3.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import contextlib
 import io
 import itertools
 import json
+import os
+import subprocess
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from accord.runtime.ports import free_port
 from accord.runtime.testing import KafkaRecord, TopicReader
 from accord.runtime.waiting import wait_until
 from accord.streaming.lake import Lake
@@ -104,6 +108,13 @@ class Pipeline:
         """Paths of this pipeline's tables."""
         return Lake.from_settings(self.settings)
 
+    def with_settings(self, **update: Any) -> Pipeline:
+        """This pipeline with `update` applied to its settings and a new catalog, as a restarted stream."""
+        from accord.streaming.schema_cache import stream_catalog
+
+        settings = self.settings.model_copy(update=update)
+        return Pipeline(self.spark, settings, stream_catalog(settings))
+
     def bronze(self) -> None:
         """Copy every record Kafka holds now into Bronze (the first of the two hops)."""
         from accord.streaming.bronze import start_bronze
@@ -132,6 +143,55 @@ class Pipeline:
             yield
         finally:
             query.stop()
+
+    def start_process(self, command: str, log_path: Path, **env: str) -> subprocess.Popen[bytes]:
+        """`accord stream <command>` over this pipeline's lake, topic and registry, in its own session.
+
+        Its output is appended to `log_path`; `env` adds or overrides `ACCORD_*` variables.
+        """
+        from accord.runtime.services import accord_executable
+
+        settings = self.settings
+        environment = {
+            **os.environ,
+            "ACCORD_LAKE_URI": settings.lake_uri,
+            "ACCORD_STATE_DIR": str(settings.state_dir),
+            "ACCORD_CACHE_DIR": str(settings.cache_dir),
+            "ACCORD_REGISTRY_URL": settings.registry_url,
+            "ACCORD_EVENTS_TOPIC": settings.events_topic,
+            "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "ACCORD_STARTING_OFFSETS": settings.starting_offsets,
+            "ACCORD_TRIGGER_INTERVAL": settings.trigger_interval,
+            "ACCORD_SHUFFLE_PARTITIONS": str(settings.shuffle_partitions),
+            "ACCORD_LOG_LEVEL": "INFO",
+            **env,
+        }
+        with log_path.open("ab") as log:
+            return subprocess.Popen(
+                [accord_executable(), "stream", command],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def assert_each_in_silver_once(self, event_ids: set[str], what: str) -> Counter[str]:
+        """Run the ingest once over what Kafka holds, then check each of `event_ids` is in Silver once.
+
+        No event of the lake is in Silver twice either. Prints the figures (shown with `pytest -s`)
+        under `what`; returns how many times each event id is in Silver.
+        """
+        self.run()
+        in_silver = Counter(row.event_id for row in self.table("silver").select("event_id").collect())
+        missing = {event_id for event_id in event_ids if in_silver[event_id] == 0}
+        duplicated = sum(1 for n in in_silver.values() if n > 1)
+        print(
+            f"{what}, Silver: acknowledged {len(event_ids):,}, in Silver {len(event_ids) - len(missing):,}, "
+            f"lost {len(missing):,}, duplicated {duplicated:,}"
+        )
+        assert not missing, f"{len(missing)} events are not in Silver, e.g. {sorted(missing)[:3]}"
+        assert duplicated == 0, f"{duplicated} events are in Silver twice or more"
+        return in_silver
 
     def wait_for(self, table: str, condition: str, rows: int, timeout_s: float = 240) -> None:
         """Wait until `table` holds at least `rows` rows matching the SQL `condition`."""
@@ -172,7 +232,7 @@ def pipeline(
     tmp_path: Path,
 ) -> Pipeline:
     """A fresh lake reading the session topic from its current end, decoding with the session registry."""
-    from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
+    from accord.streaming.schema_cache import stream_catalog
 
     topic = kafka_broker.settings.events_topic
     settings = spark_settings.model_copy(
@@ -185,7 +245,7 @@ def pipeline(
             "starting_offsets": topic_end_offsets(kafka_broker.bootstrap, topic),
         }
     )
-    return Pipeline(spark, settings, BatchSchemaResolver(RegistrySchemas(registered_schemas), topic))
+    return Pipeline(spark, settings, stream_catalog(settings))
 
 
 def envelope(
@@ -365,3 +425,60 @@ def read_events(bootstrap: str, event_ids: set[str], timeout_s: float = 60.0) ->
             if event_id in event_ids:
                 found[event_id].append(Delivered(record.key, record.value, record.headers))
     return dict(found)
+
+
+# moto takes any credentials; these are only what the clients send
+S3_TEST_CREDENTIAL = "testing"
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """An S3-compatible server on loopback holding one empty bucket, and the credentials it takes."""
+
+    endpoint: str
+    bucket: str
+    access_key: str = S3_TEST_CREDENTIAL
+    secret_key: str = S3_TEST_CREDENTIAL
+    region: str = "us-east-1"
+
+    def client(self) -> Any:
+        """A boto3 S3 client of this server."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+        )
+
+    def lake_settings(self, settings: StreamingSettings, prefix: str = "lake") -> StreamingSettings:
+        """`settings` with the lake under `s3a://<bucket>/<prefix>` of this server."""
+        from pydantic import SecretStr
+
+        return settings.model_copy(
+            update={
+                "lake_uri": f"s3a://{self.bucket}/{prefix}",
+                "s3_endpoint": self.endpoint,
+                "s3_access_key": SecretStr(self.access_key),
+                "s3_secret_key": SecretStr(self.secret_key),
+                "s3_region": self.region,
+            }
+        )
+
+
+@pytest.fixture
+def s3_server() -> Iterator[S3Server]:
+    """A moto S3 server on a free loopback port with an empty bucket `accord-lake`, for one test."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        s3 = S3Server(endpoint=f"http://127.0.0.1:{port}", bucket="accord-lake")
+        s3.client().create_bucket(Bucket=s3.bucket)
+        yield s3
+    finally:
+        server.stop()

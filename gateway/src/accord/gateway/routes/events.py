@@ -11,7 +11,7 @@ from accord.gateway.bodies import BEACON, media_type, parse_json, read_body, req
 from accord.gateway.cors import admit_origin
 from accord.gateway.errors import BadRequestError, UnsupportedMediaTypeError
 from accord.gateway.routes.dependencies import GatewayDep, KeysDep
-from accord.gateway.routes.responses import ERROR_DOC, RETRY_AFTER_DOC, answered, json_response
+from accord.gateway.routes.responses import answered, batch_responses, json_response
 from accord.wire.error_codes import ErrorCode
 from accord.wire.framing import AVRO_BATCH_MEDIA_TYPE as AVRO_BATCH
 from accord.wire.framing import JSON_MEDIA_TYPE as JSON
@@ -29,21 +29,13 @@ _AVRO_BATCH_DOC = (
     "/v1/events",
     summary="Send a batch of events",
     response_model=None,
-    responses={
-        200: {"model": api_models.BatchResult, "description": "every event accepted"},
-        207: {
-            "model": api_models.BatchResult,
-            "description": "some events rejected; the others accepted",
-        },
-        422: {"model": api_models.BatchResult, "description": "every event rejected"},
-        400: {**ERROR_DOC, "description": "malformed body, empty batch, missing or invalid sent_at"},
-        401: {**ERROR_DOC, "description": "missing or unknown write key"},
-        403: {**ERROR_DOC, "description": "every event is for a subject the key may not send"},
-        413: {**ERROR_DOC, "description": "body or batch larger than the limits"},
-        415: {**ERROR_DOC, "description": "unsupported Content-Type or Content-Encoding"},
-        429: {**ERROR_DOC, "description": "rate limit of the write key exceeded", "headers": RETRY_AFTER_DOC},
-        503: {**ERROR_DOC, "description": "Kafka or the registry unavailable", "headers": RETRY_AFTER_DOC},
-    },
+    responses=batch_responses(
+        api_models.BatchResult,
+        "event",
+        malformed="malformed body, empty batch, missing or invalid sent_at",
+        forbidden="every event is for a subject the key may not send",
+        unsupported="unsupported Content-Type or Content-Encoding",
+    ),
     openapi_extra={
         "parameters": [
             {

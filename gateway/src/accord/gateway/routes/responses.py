@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request, Response
+from pydantic import BaseModel
 
 from accord.gateway import api_models
 from accord.gateway.cors import expose
@@ -20,6 +21,36 @@ ERROR_DOC: dict[str, Any] = {"model": api_models.ErrorBody}
 RETRY_AFTER_DOC = {
     "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
 }
+
+WRITE_KEY_DOC = {**ERROR_DOC, "description": "missing or unknown write key"}
+
+
+def batch_responses(
+    result: type[BaseModel],
+    item: str,
+    *,
+    malformed: str,
+    forbidden: str,
+    unsupported: str,
+    accepted: str = "",
+) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of a route that takes a batch of `item`s: per-item results or one error.
+
+    `malformed`, `forbidden` and `unsupported` say what makes the route answer 400, 403 and 415;
+    `accepted` completes the 200's "every <item> accepted".
+    """
+    return {
+        200: {"model": result, "description": f"every {item} accepted{accepted}"},
+        207: {"model": result, "description": f"some {item}s rejected; the others accepted"},
+        422: {"model": result, "description": f"every {item} rejected"},
+        400: {**ERROR_DOC, "description": malformed},
+        401: WRITE_KEY_DOC,
+        403: {**ERROR_DOC, "description": forbidden},
+        413: {**ERROR_DOC, "description": "body or batch larger than the limits"},
+        415: {**ERROR_DOC, "description": unsupported},
+        429: {**ERROR_DOC, "description": "rate limit of the write key exceeded", "headers": RETRY_AFTER_DOC},
+        503: {**ERROR_DOC, "description": "Kafka or the registry unavailable", "headers": RETRY_AFTER_DOC},
+    }
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

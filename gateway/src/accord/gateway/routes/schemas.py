@@ -11,7 +11,7 @@ from accord.gateway.bodies import parse_json, read_body
 from accord.gateway.catalog import resolve
 from accord.gateway.errors import BadRequestError, ForbiddenError, NotFoundError
 from accord.gateway.routes.dependencies import GatewayDep, KeysDep
-from accord.gateway.routes.responses import ERROR_DOC, RETRY_AFTER_DOC, answered, json_response
+from accord.gateway.routes.responses import ERROR_DOC, RETRY_AFTER_DOC, WRITE_KEY_DOC, answered, json_response
 from accord.wire.error_codes import ErrorCode
 from accord.wire.framing import JSON_MEDIA_TYPE as JSON
 
@@ -25,7 +25,7 @@ router = APIRouter()
     responses={
         200: {"model": api_models.ResolveResult, "description": "the matching registered version"},
         400: {**ERROR_DOC, "description": "malformed request or schema"},
-        401: {**ERROR_DOC, "description": "missing or unknown write key"},
+        401: WRITE_KEY_DOC,
         403: {**ERROR_DOC, "description": "the key may not send this subject"},
         404: {
             **ERROR_DOC,

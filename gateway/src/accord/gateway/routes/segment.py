@@ -21,25 +21,21 @@ from accord.gateway.errors import BadRequestError, UnsupportedMediaTypeError
 from accord.gateway.ingest import Refused
 from accord.gateway.rejections import EventInvalidError
 from accord.gateway.routes.dependencies import GatewayDep, KeysDep
-from accord.gateway.routes.responses import ERROR_DOC, RETRY_AFTER_DOC, answered, json_response
+from accord.gateway.routes.responses import answered, batch_responses, json_response
 from accord.gateway.segment import SegmentMapping, merged_context
 from accord.wire.error_codes import ErrorCode, FailureType
 from accord.wire.framing import JSON_MEDIA_TYPE as JSON
 
 router = APIRouter(tags=["Segment spec"])
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": api_models.SegmentResult, "description": "every message accepted (or dead-lettered)"},
-    207: {"model": api_models.SegmentResult, "description": "some messages rejected; the others accepted"},
-    422: {"model": api_models.SegmentResult, "description": "every message rejected"},
-    400: {**ERROR_DOC, "description": "malformed body, empty batch, invalid sentAt"},
-    401: {**ERROR_DOC, "description": "missing or unknown write key"},
-    403: {**ERROR_DOC, "description": "origin not allowed for the key, or no subject the key may send"},
-    413: {**ERROR_DOC, "description": "body or batch larger than the limits"},
-    415: {**ERROR_DOC, "description": "Content-Type is neither application/json nor text/plain"},
-    429: {**ERROR_DOC, "description": "rate limit of the write key exceeded", "headers": RETRY_AFTER_DOC},
-    503: {**ERROR_DOC, "description": "Kafka or the registry unavailable", "headers": RETRY_AFTER_DOC},
-}
+_RESPONSES = batch_responses(
+    api_models.SegmentResult,
+    "message",
+    accepted=" (or dead-lettered)",
+    malformed="malformed body, empty batch, invalid sentAt",
+    forbidden="origin not allowed for the key, or no subject the key may send",
+    unsupported="Content-Type is neither application/json nor text/plain",
+)
 
 
 def _body_doc(model: str) -> dict[str, Any]:

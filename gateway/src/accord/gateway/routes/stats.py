@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from accord.gateway import api_models
 from accord.gateway.routes.dependencies import GatewayDep, KeysDep
-from accord.gateway.routes.responses import ERROR_DOC, answered, json_response
+from accord.gateway.routes.responses import WRITE_KEY_DOC, answered, json_response
 
 router = APIRouter()
 
@@ -16,7 +16,7 @@ router = APIRouter()
     "/v1/stats",
     summary="Events per hour of receipt",
     response_model=api_models.Stats,
-    responses={401: {**ERROR_DOC, "description": "missing or unknown write key"}},
+    responses={401: WRITE_KEY_DOC},
 )
 async def stats(request: Request, gateway: GatewayDep, keys: KeysDep) -> Response:
     """Accepted, duplicate and rejected events per hour of receipt since the gateway started.
