@@ -117,6 +117,14 @@ def test_stream_service_killed_at_random_moments_keeps_every_event_once(
 
     silver = pipeline.table("silver")
     kept = [r.event_id for r in silver.select("event_id").collect()]
+    # the drill's figures, shown with `-s` (RUNBOOK "Drills")
+    load_average = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"stream kill drill: {KILLS} kills ({in_flight} in a batch in flight), {len(sent)} acknowledged, "
+        f"{len(set(kept))} in Silver, {len(set(sent) - set(kept))} lost, "
+        f"{len(kept) - len(set(kept))} duplicated, "
+        f"load average {load_average}"
+    )
     assert sorted(kept) == sorted(sent), "every acknowledged event exactly once"
     assert pipeline.table("bronze").count() == len(sent), "every Kafka offset once in Bronze"
     batches = pipeline.table("silver_batches")
