@@ -28,7 +28,7 @@ def test_spark_conf_prints_the_cluster_settings_and_the_entry_file_without_the_s
     result = CliRunner().invoke(cli, ["stream", "spark-conf"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    entry = Path(lines[0].split()[-2])
+    entry = Path(lines[1].removeprefix("# entry file: "))
     assert entry.name == "submit.py"
     assert entry.exists()
     conf = dict(line.split(" ", 1) for line in lines if not line.startswith("#"))

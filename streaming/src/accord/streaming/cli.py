@@ -72,7 +72,8 @@ def stream_spark_conf() -> None:
 
     settings = StreamingSettings()
     conf = {"spark.master": settings.spark_master, **spark_conf(settings)}
-    click.echo(f"# spark-submit --properties-file <this file> {Path(submit.__file__)} <accord command>")
+    click.echo("# spark-submit --properties-file <this file> <entry file> <accord command and options>")
+    click.echo(f"# entry file: {Path(submit.__file__)}")
     for key, value in sorted(conf.items()):
         if key in _SECRET_KEYS:
             click.echo(f"# {key} left out: set it with --conf or use the AWS credentials provider chain")
