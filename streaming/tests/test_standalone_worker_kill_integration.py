@@ -22,7 +22,7 @@ from accord.streaming.testing import Pipeline, envelope, job_env, on_cluster, po
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.timeout(1800)]
 
-EVENTS = 400
+EVENTS = 160
 PER_BATCH = 40
 
 
