@@ -58,6 +58,29 @@ def stream_serve(once: bool) -> None:
     run(StreamingSettings(), once=once)
 
 
+# credentials stay out of a file meant to be shared: the provider chain or `--conf` gives them
+_SECRET_KEYS = ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key")
+
+
+@stream.command("spark-conf")
+def stream_spark_conf() -> None:
+    """Print the Spark settings every job runs with, as a `spark-submit --properties-file`."""
+    from pathlib import Path
+
+    from accord.streaming import submit
+    from accord.streaming.session import spark_conf
+
+    settings = StreamingSettings()
+    conf = {"spark.master": settings.spark_master, **spark_conf(settings)}
+    click.echo("# spark-submit --properties-file <this file> <entry file> <accord command and options>")
+    click.echo(f"# entry file: {Path(submit.__file__)}")
+    for key, value in sorted(conf.items()):
+        if key in _SECRET_KEYS:
+            click.echo(f"# {key} left out: set it with --conf or use the AWS credentials provider chain")
+        else:
+            click.echo(f"{key} {value}")
+
+
 @click.command()
 @click.option(
     "--from",

@@ -42,8 +42,21 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
         "spark.scheduler.mode": "FAIR",
         "spark.databricks.delta.optimizeWrite.enabled": str(settings.lake_optimized_writes).lower(),
     }
+    if not settings.spark_master.startswith("local"):
+        conf.update(_executor_conf(settings))
     if with_s3:
         conf.update(_s3a_conf(settings))
+    return conf
+
+
+def _executor_conf(settings: StreamingSettings) -> dict[str, str]:
+    # `spark.jars` above holds driver-side paths: the driver serves those jars to its executors
+    conf = {
+        "spark.executor.memory": settings.spark_executor_memory,
+        "spark.executor.cores": str(settings.spark_executor_cores),
+    }
+    if settings.spark_cores_max is not None:
+        conf["spark.cores.max"] = str(settings.spark_cores_max)
     return conf
 
 

@@ -55,6 +55,12 @@ class StreamingSettings(BaseSettings):
 
     spark_master: str = "local[2]"
     spark_driver_memory: str = "1g"
+    # on a cluster master (anything but local[...]): what each executor asks the cluster for
+    spark_executor_memory: str = Field(default="1g", description="heap of each executor on a cluster")
+    spark_executor_cores: int = Field(default=1, gt=0, description="cores of each executor on a cluster")
+    spark_cores_max: int | None = Field(
+        default=None, gt=0, description="cores the application takes from a standalone cluster at most"
+    )
     shuffle_partitions: int = 4
     # a micro-batch starts at most this often; one that takes longer is followed at once by the
     # next, so under load batches run back to back and freshness is about one batch's duration

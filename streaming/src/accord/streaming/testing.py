@@ -34,6 +34,7 @@ from accord.runtime.testing import KafkaRecord, TopicReader
 from accord.runtime.waiting import wait_until
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.standalone import StandaloneCluster
 from accord.wire import headers as wire_headers
 
 if TYPE_CHECKING:
@@ -70,6 +71,58 @@ def spark(spark_settings: StreamingSettings) -> Iterator[SparkSession]:
     session = build_session(spark_settings, "accord-tests", s3=True)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneCluster]:
+    """A Spark standalone master and two workers (1 core, 1 GiB each) on loopback, for the session.
+
+    A test that kills a worker starts it again before it ends, so the next test finds two.
+    """
+    cluster = StandaloneCluster(tmp_path_factory.mktemp("spark-cluster"), workers=2, cores=1, memory="1g")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def job_env(settings: StreamingSettings, **extra: str) -> dict[str, str]:
+    """The environment that makes an `accord` job command run with `settings` (plus `extra` variables)."""
+    env = {
+        **os.environ,
+        "ACCORD_LAKE_URI": settings.lake_uri,
+        "ACCORD_STATE_DIR": str(settings.state_dir),
+        "ACCORD_CACHE_DIR": str(settings.cache_dir),
+        "ACCORD_REGISTRY_URL": settings.registry_url,
+        "ACCORD_EVENTS_TOPIC": settings.events_topic,
+        "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "ACCORD_STARTING_OFFSETS": settings.starting_offsets,
+        "ACCORD_SHUFFLE_PARTITIONS": str(settings.shuffle_partitions),
+        "ACCORD_SPARK_MASTER": settings.spark_master,
+        "ACCORD_SPARK_EXECUTOR_MEMORY": settings.spark_executor_memory,
+        "ACCORD_SPARK_EXECUTOR_CORES": str(settings.spark_executor_cores),
+        "ACCORD_LOG_LEVEL": "INFO",
+        # tests run every server on loopback, the driver that executors connect back to included
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
+    if settings.spark_cores_max is not None:
+        env["ACCORD_SPARK_CORES_MAX"] = str(settings.spark_cores_max)
+    return {**env, **extra}
+
+
+def on_cluster(settings: StreamingSettings, cluster: StandaloneCluster, lake: Path) -> StreamingSettings:
+    """`settings` for an application on `cluster`: one 1-core, 512 MiB executor per worker, its own lake."""
+    return settings.model_copy(
+        update={
+            "spark_master": cluster.master_url,
+            "spark_executor_memory": "512m",
+            "spark_executor_cores": 1,
+            "spark_cores_max": cluster.workers * cluster.cores,
+            "lake_uri": str(lake),
+            "state_dir": lake.parent / "cluster-state",
+        }
+    )
 
 
 def topic_end_offsets(bootstrap: str, topic: str) -> str:
