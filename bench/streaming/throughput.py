@@ -15,8 +15,9 @@ ones named with `--run`):
   (the `ingest` query). Ratios are (b)/(a) and (c)/(a) per pair. Bronze exists before (b) and
   (c) start, as it does once the service runs.
 - `dedup`: Silver and its event-id index pre-grown to `--grown-rows` synthetic rows (UUIDv7 ids
-  over the past 30 days, written directly), then the same `--events`-event batch processed
-  against it and against an empty Silver, `--pairs` times; the ratio of the two durations.
+  over the past 30 days, written directly), then the same `--events`-event batch processed by the
+  stream's Silver step (bound to a query, as in the service) against it and against an empty
+  Silver, `--pairs` times; the ratio of the two durations.
 
 Run by hand: `.venv/bin/python bench/streaming/throughput.py [--run freshness] [--seconds 300]`.
 """
@@ -477,6 +478,8 @@ def _dedup_cost(
                 settings = base.model_copy(update={"lake_uri": lake_uri, "events_topic": topic})
                 processor = SilverBatch(settings, catalog)
                 name = Path(lake_uri).name
+                # bound like the stream's own processor: its writes are marked appends, not merges
+                processor.bind(f"bench-{name}-{pair}")
                 with console.status(f"pair {pair}/{pairs} (0: warm-up): batch against {name} …"):
                     timings.append(_timed(partial(processor.process, rows, batch_id=pair)))
             durations.append((timings[0], timings[1]))

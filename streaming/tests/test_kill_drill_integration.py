@@ -23,9 +23,10 @@ from accord.streaming.ingest import INGEST_QUERY
 from accord.streaming.progress import ProgressFile
 from accord.streaming.testing import Pipeline, envelope, post_events
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark]
-
 KILLS = int(os.environ.get("ACCORD_DRILL_KILLS", "3"))
+
+# each kill costs a JVM start and a batch or two on a shared two-core machine
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.timeout(600 + 150 * KILLS)]
 
 
 def _batch_ids(folder: Path) -> set[int]:

@@ -10,14 +10,19 @@ import pytest
 
 from accord.streaming import delta_io
 from accord.streaming.bronze import kafka_options
+from accord.streaming.errors import StreamingError
 from accord.streaming.ingest import IngestBatch
 from accord.streaming.testing import Pipeline, envelope, post_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 
-class DriverKilledError(RuntimeError):
-    """Stands for the driver dying between two writes of a batch."""
+class DriverKilledError(StreamingError):
+    """Stands for the driver dying between two writes of a batch.
+
+    A platform error, not a record's: the poison guard neither retries nor splits the batch for it,
+    as it could not for a driver that is gone.
+    """
 
 
 def test_a_batch_rerun_after_dying_between_its_writes_keeps_every_event_once(
