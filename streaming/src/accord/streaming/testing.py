@@ -231,9 +231,12 @@ class Pipeline:
     def assert_each_in_silver_once(self, event_ids: set[str], what: str) -> Counter[str]:
         """Run the ingest once over what Kafka holds, then check each of `event_ids` is in Silver once.
 
-        No event of the lake is in Silver twice either. Prints the figures (shown with `pytest -s`)
+        No event of the lake is in Silver twice either, and the lake's ledger reconciles (Bronze =
+        Silver + Quarantine + duplicates removed). Prints the figures (shown with `pytest -s`)
         under `what`; returns how many times each event id is in Silver.
         """
+        from accord.streaming.inspect.cli import collect_ledger
+
         self.run()
         in_silver = Counter(row.event_id for row in self.table("silver").select("event_id").collect())
         missing = {event_id for event_id in event_ids if in_silver[event_id] == 0}
@@ -244,6 +247,9 @@ class Pipeline:
         )
         assert not missing, f"{len(missing)} events are not in Silver, e.g. {sorted(missing)[:3]}"
         assert duplicated == 0, f"{duplicated} events are in Silver twice or more"
+        # the gateway's counts restart with each gateway process, so only the lake's stages are compared
+        ledger = collect_ledger(self.settings, gateway=False, kafka=False)
+        assert ledger.reconciles, ledger.total
         return in_silver
 
     def wait_for(self, table: str, condition: str, rows: int, timeout_s: float = 240) -> None:
