@@ -4,7 +4,8 @@ Each drill sends events while a server is SIGKILLed (or stopped) and restarted, 
 `events` topic back by the `accord.event_id` header: every event acknowledged (HTTP 200, or an
 SDK `sent`) is there, exactly once (the gateway drill, where an unanswered request is resent,
 allows those resends twice). Then the ingest runs once over what Kafka holds: every
-acknowledged event is in Silver exactly once, and the ledger reconciles. Sizes come from the environment, short by default:
+acknowledged event is in Silver exactly once, and the ledger reconciles. Sizes come from the
+environment, short by default:
 
 - `ACCORD_DRILL_KILLS`: kills (outages, for the registry) per drill, default 1;
 - `ACCORD_DRILL_EVENTS`: acknowledged events each drill sends at least, default 2,000.

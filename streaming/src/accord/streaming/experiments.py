@@ -60,13 +60,18 @@ def record_exposures(spark: SparkSession, path: str, inserts: DataFrame) -> None
     )
 
 
-def attach_experiments(spark: SparkSession, path: str, events: DataFrame) -> DataFrame:
-    """`events` with `experiments`: experiment_id → variant for every exposure up to the event's time."""
-    from delta.tables import DeltaTable
+def attach_experiments(
+    spark: SparkSession, path: str, events: DataFrame, *, any_assignment: bool
+) -> DataFrame:
+    """`events` with `experiments`: experiment_id → variant for every exposure up to the event's time.
+
+    `any_assignment` says whether the assignments table holds a row at all; when it does not,
+    the join is skipped (the stream creates the table empty at its start).
+    """
     from pyspark.sql import functions as sf
 
     empty = sf.create_map().cast("map<string,string>")
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not any_assignment:
         return events.withColumn("experiments", empty)
     assignments = (
         spark.read.format("delta")

@@ -335,7 +335,12 @@ class SilverBatch:
         )
         if exposures:
             record_exposures(spark, self.lake.assignments, inserts)
-        rows = attach_experiments(spark, self.lake.assignments, inserts).drop(*WORKING_COLUMNS)
+        assignments = self.reader.latest(self.lake.assignments)
+        # a file count from the driver's view of the log, so a lake without experiments joins nothing
+        any_assignment = assignments is not None and bool(assignments.file_uris())
+        rows = attach_experiments(spark, self.lake.assignments, inserts, any_assignment=any_assignment).drop(
+            *WORKING_COLUMNS
+        )
         txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
         # the index first: a crash between the two writes leaves index rows that Silver lacks,
         # which the re-run recognises as its own (see `_kept_copies`) and writes to Silver then
