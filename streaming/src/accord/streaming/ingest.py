@@ -107,6 +107,9 @@ def start_ingest(
     """Start the Kafka → Bronze → Silver query (continuous micro-batches, or once over what is there)."""
     lake = Lake.from_settings(settings)
     ensure_bronze_table(spark, lake.bronze)
+    # a micro-batch is small: adaptive execution only re-plans it after each shuffle, one more
+    # Spark job a time, which made a batch about a fifth slower
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
     processor = IngestBatch(settings, catalog, progress)
     writer = (
         kafka_reader(spark, settings)
