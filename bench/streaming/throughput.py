@@ -38,7 +38,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import fastavro
 import httpx
@@ -266,12 +266,14 @@ def _row_freshness(spark: Any, table_path: str, id_column: Any, acked: dict[str,
         .select(id_column.alias("event_id"), sf.input_file_name().alias("file"))
         .collect()
     )
-    root = Path(table_path).resolve().as_uri()
+    root = Path(table_path).resolve()
     out = []
     for row in rows:
         if row.event_id not in acked:
             continue
-        out.append(commits[unquote(row.file.removeprefix(root).lstrip("/"))] - acked[row.event_id])
+        # Spark names the file `file:/…`, the log relative to the table
+        relative = Path(unquote(urlparse(row.file).path)).relative_to(root)
+        out.append(commits[str(relative)] - acked[row.event_id])
     return out
 
 
