@@ -41,6 +41,9 @@ class FakeRegistry:
     def rule_set(self, schema_id: int) -> dict[str, Any] | None:
         return None
 
+    def subjects(self) -> list[str]:
+        return list(self.latest)
+
 
 URL = {"name": "url", "type": "string"}
 TITLE = {"name": "title", "type": ["null", "string"], "default": None}
@@ -103,3 +106,22 @@ def test_a_subject_the_registry_does_not_know_is_read_with_its_writer_schema() -
     writer = batch.by_subject["events-accord.events.PageView"][0]
     assert json.loads(writer.reader_json) == v1
     assert not writer.needs_resolution
+
+
+def test_the_registered_events_are_the_latest_version_of_each_event_subject() -> None:
+    v1, v2 = _record(URL), _record(URL, TITLE)
+    purchase = _record({"name": "amount", "type": "double"}, name="Purchase")
+    envelope_only = {"type": "record", "name": "Envelope", "namespace": "accord.common", "fields": []}
+    registry = FakeRegistry(
+        {1: v1, 2: v2, 3: purchase, 4: envelope_only},
+        {"events-accord.events.PageView": 2, "events-accord.events.Purchase": 3, "accord.common.Envelope": 4},
+    )
+    registered = BatchSchemaResolver(registry, "events").registered_events()
+    assert {
+        subject: [w.schema_id for w in writers] for subject, writers in registered.by_subject.items()
+    } == {
+        "events-accord.events.PageView": [2],
+        "events-accord.events.Purchase": [3],
+    }
+    # the envelope is a reference of the events, not an unknown id of some batch
+    assert registered.unknown == {}

@@ -43,6 +43,11 @@ class Registry:
             raise SchemaLookupError(f"cannot read the latest version of {subject}: connection refused")
         return self.latest.get(subject)
 
+    def subjects(self) -> list[str]:
+        if self.down:
+            raise SchemaLookupError("cannot list the registered subjects: connection refused")
+        return list(self.latest)
+
 
 def test_known_ids_decode_from_the_disk_cache_after_a_restart_while_the_registry_is_down(
     tmp_path: Path,

@@ -39,7 +39,7 @@ def gold(experiments_file: Path | None, report_path: Path) -> None:
     from accord.gold.build import build_gold
     from accord.gold.report import render_report, write_report
     from accord.gold.results_view import results_table
-    from accord.streaming.errors import TableNotFoundError
+    from accord.streaming.errors import EmptyTableError, TableNotFoundError
     from accord.streaming.inspect.tables import LakeReader
     from accord.streaming.session import build_session
 
@@ -48,8 +48,11 @@ def gold(experiments_file: Path | None, report_path: Path) -> None:
     reader = LakeReader.from_settings(settings)
     lake = reader.lake
     # asked without a JVM: starting Spark only to learn there is no Silver yet takes half a minute
-    if not reader.exists(lake.silver):
+    silver = reader.table(lake.silver)
+    if silver is None:
         raise TableNotFoundError(lake.silver)
+    if not silver.file_uris():
+        raise EmptyTableError(lake.silver)
     with console.status("starting Spark …"):
         spark = build_session(settings, "accord-gold")
     with console.status("recomputing Gold from Silver …"):

@@ -25,7 +25,6 @@ from accord.streaming.empty_tables import ensure_tables
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.ingest import start_ingest
 from accord.streaming.jobs import start_jobs
-from accord.streaming.lake import Lake
 from accord.streaming.maintenance_schedule import start_maintenance
 from accord.streaming.metrics import serve_metrics
 from accord.streaming.progress import ProgressFile, make_listener
@@ -63,7 +62,7 @@ def _starter(
 def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: bool = False) -> None:
     """Run the chosen queries until SIGTERM/SIGINT (or, with `once`, over what is available now)."""
     spark = build_session(settings, "accord-stream-" + "-".join(queries))
-    ensure_tables(spark, Lake.from_settings(settings))
+    ensure_tables(spark, settings, stream_catalog(settings))
     progress = ProgressFile(settings.state_dir)
     spark.streams.addListener(make_listener(progress))
     metrics = None if once else serve_metrics(settings, progress)

@@ -36,6 +36,10 @@ class SchemaSource(Protocol):
         """The data-contract rules (`ruleSet`) of `schema_id`, None when it has none."""
         ...
 
+    def subjects(self) -> list[str]:
+        """Every registered subject."""
+        ...
+
 
 class UnknownSchemaError(Exception):
     """The registry has no schema under an id found in the framing."""
@@ -129,6 +133,13 @@ class BatchSchemaResolver:
             )
         return BatchSchemas(by_subject=by_subject, unknown=unknown)
 
+    def registered_events(self) -> BatchSchemas:
+        """The latest version of every registered event subject, as the writers of one batch."""
+        latest = (self._source.latest_id(subject) for subject in self._source.subjects())
+        found = self.for_batch(schema_id for schema_id in latest if schema_id is not None)
+        # records that are not events (the envelope, its references) are no subject of Silver's
+        return BatchSchemas(by_subject=found.by_subject, unknown={})
+
 
 class RegistrySchemas:
     """`SchemaSource` over the registry's HTTP API, through the registry's own client.
@@ -161,6 +172,15 @@ class RegistrySchemas:
             return self._client.schema_by_id(schema_id).rule_set
         except RegistryClientError as exc:
             raise SchemaLookupError(f"cannot read the rules of schema id {schema_id}: {exc}") from exc
+
+    def subjects(self) -> list[str]:
+        """Every subject with a live version."""
+        from accord.registry_client import RegistryClientError
+
+        try:
+            return self._client.subjects()
+        except RegistryClientError as exc:
+            raise SchemaLookupError(f"cannot list the registered subjects: {exc}") from exc
 
     def latest_id(self, subject: str) -> int | None:
         """The id of the latest version of `subject`, None when no such subject is registered."""

@@ -1,10 +1,10 @@
-"""The lake's tables of fixed shape, created empty when the stream starts.
+"""The lake's tables, created empty when the stream starts.
 
 Spark reads a missing table as an error it can catch; delta-rs, polars and DuckDB fail on the
-path. So Quarantine, the batch counts and the experiment assignments exist from the first start,
-not from their first row, and a healthy lake with no bad record reads as an empty Quarantine.
-Bronze is created by its query; Silver's columns come from the contracts (a struct per event
-type), so it appears with the first valid event.
+path. So every table exists from the first start, not from its first row, and a healthy lake
+with no bad record reads as an empty Quarantine. Quarantine, the batch counts and the
+experiment assignments have a fixed shape; Bronze's is the Kafka record's; Silver's columns
+come from the contracts registered at the start (`accord.streaming.silver.ensure_silver`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ import logging
 from typing import TYPE_CHECKING
 
 from accord.streaming import delta_io, ops, quarantine
+from accord.streaming.batch_schemas import BatchSchemaResolver
+from accord.streaming.bronze import ensure_bronze_table
 from accord.streaming.experiments import ASSIGNMENTS_SCHEMA
 from accord.streaming.lake import Lake
+from accord.streaming.settings import StreamingSettings
+from accord.streaming.silver import ensure_silver
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -31,10 +35,13 @@ def fixed_tables(lake: Lake) -> dict[str, str]:
     }
 
 
-def ensure_tables(spark: SparkSession, lake: Lake) -> None:
-    """Create each of `fixed_tables` that does not exist yet; existing tables are left as they are."""
+def ensure_tables(spark: SparkSession, settings: StreamingSettings, catalog: BatchSchemaResolver) -> None:
+    """Create each table of the lake that does not exist yet; existing tables are left as they are."""
     from delta.tables import DeltaTable
 
+    lake = Lake.from_settings(settings)
+    ensure_bronze_table(spark, lake.bronze)
+    ensure_silver(spark, settings, catalog)
     for path, schema in fixed_tables(lake).items():
         if delta_io.table_exists(spark, path):
             continue

@@ -29,5 +29,13 @@ class TableNotFoundError(StreamingError):
         self.path = path
 
 
+class EmptyTableError(StreamingError):
+    """A Delta table the command needs exists but holds no row yet (the stream creates it empty)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the Delta table at {path} holds no row yet: has the pipeline received an event?")
+        self.path = path
+
+
 class InspectError(StreamingError):
     """The ledger or a trace could not ask a server (gateway, Kafka) for what it holds."""

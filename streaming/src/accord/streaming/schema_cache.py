@@ -83,6 +83,10 @@ class CachedSchemas:
         _write_atomically(path, {"ruleSet": rules})
         return rules
 
+    def subjects(self) -> list[str]:
+        """The source's subjects; not kept: only a start on a lake without Silver asks."""
+        return self._source.subjects()
+
     def latest_id(self, subject: str) -> int | None:
         """The latest version's id from the source, or the last one seen while the source is unreachable."""
         known = self._latest.get(subject)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from accord.streaming import dedup, delta_io, id_index, quarantine
 from accord.streaming.batch_schemas import BatchSchemaResolver, BatchSchemas
-from accord.streaming.bronze import ensure_bronze_table
+from accord.streaming.bronze import BRONZE_SCHEMA, ensure_bronze_table
 from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
 from accord.streaming.errors import SchemaLookupError, StreamFailedError
 from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, record_exposures
@@ -126,6 +126,11 @@ class SilverBatch:
         self._cached.append(frame.persist())
         return frame
 
+    def _release(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        self._cached.clear()
+
     def watermark(self) -> datetime | None:
         """The current watermark: latest corrected event time seen minus the delay."""
         if self._max_event_time is None:
@@ -143,9 +148,7 @@ class SilverBatch:
         try:
             counts = self._process(self._cache(batch), batch_id)
         finally:
-            for frame in self._cached:
-                frame.unpersist()
-            self._cached.clear()
+            self._release()
         self._max_event_time = _later(self._max_event_time, counts.max_event_time)
         counts.duration_ms = int((time.monotonic() - started) * 1000)
         counts.finished_at = datetime.now(UTC)
@@ -323,29 +326,51 @@ class SilverBatch:
                 exposures, new_rows = bool(row.exposures), True
         return new_rows, exposures
 
-    def _write_silver(self, inserts: DataFrame, batch_id: int, *, exposures: bool) -> None:
+    def empty_rows(self, spark: SparkSession) -> DataFrame | None:
+        """Silver's rows of an empty batch under the contracts registered now (None: no contract).
+
+        An empty Bronze frame goes through the same steps as a batch, so a table created from
+        it has exactly the columns and types the stream's first write brings.
+        """
         from pyspark.sql import functions as sf
 
-        spark = inserts.sparkSession
-        inserts = inserts.withColumns(
-            {
-                "silver_batch_id": sf.lit(batch_id).cast("long"),
-                "processed_at": sf.current_timestamp(),
-            }
+        schemas = self.catalog.registered_events()
+        settings = self.settings
+        bronze = spark.createDataFrame([], BRONZE_SCHEMA)
+        events = decode(bronze, schemas, settings.event_time_horizon, settings.event_time_skew).events
+        if events is None:
+            return None
+        valid = (
+            events.withColumn(id_index.BUCKET_COLUMN, id_index.bucket())
+            .filter(sf.col("reason").isNull())
+            .drop("reason", "detail")
         )
+        try:
+            classified = self._classify(valid, spans=[])
+        finally:
+            self._release()
+        inserts = _stamped(classified.filter(sf.col("dedup_status") == dedup.INSERT), batch_id=0)
+        return self._silver_rows(inserts, any_assignment=False)
+
+    def _silver_rows(self, inserts: DataFrame, *, any_assignment: bool) -> DataFrame:
+        """Stamped inserts as Silver rows: experiments attached, Silver's columns in its order."""
+        rows = attach_experiments(
+            inserts.sparkSession, self.lake.assignments, inserts, any_assignment=any_assignment
+        ).drop(*WORKING_COLUMNS)
+        return rows.select(*silver_columns(rows.columns))
+
+    def _write_silver(self, inserts: DataFrame, batch_id: int, *, exposures: bool) -> None:
+        inserts = _stamped(inserts, batch_id)
         if exposures:
-            record_exposures(spark, self.lake.assignments, inserts)
+            record_exposures(inserts.sparkSession, self.lake.assignments, inserts)
         assignments = self.reader.latest(self.lake.assignments)
         # a file count from the driver's view of the log, so a lake without experiments joins nothing
         any_assignment = assignments is not None and bool(assignments.file_uris())
-        rows = attach_experiments(spark, self.lake.assignments, inserts, any_assignment=any_assignment).drop(
-            *WORKING_COLUMNS
-        )
+        rows = self._silver_rows(inserts, any_assignment=any_assignment)
         txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
         # the index first: a crash between the two writes leaves index rows that Silver lacks,
         # which the re-run recognises as its own (see `_kept_copies`) and writes to Silver then
         id_index.add(inserts, self.lake.event_ids, txn=txn, reader=self.reader)
-        rows = rows.select(*silver_columns(rows.columns))
         # classification already checked every row against the index, so a plain append
         # suffices; the stream's txn makes a re-run of a committed batch a no-op
         delta_io.append(
@@ -356,6 +381,37 @@ class SilverBatch:
             reader=self.reader,
             optimize_write=True,
         )
+
+
+def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: BatchSchemaResolver) -> None:
+    """Create Silver and its event-id index empty when the lake has no Silver yet.
+
+    Silver gets a column per event type registered now; a type registered later is added by
+    its first write, as schema evolution adds any. With no contract registered (or the registry
+    unreachable) Silver is left to its first write, and the start goes on.
+    """
+    lake = Lake.from_settings(settings)
+    if not delta_io.table_exists(spark, lake.silver):
+        try:
+            rows = SilverBatch(settings, catalog).empty_rows(spark)
+        except SchemaLookupError as exc:
+            log.warning("silver not created empty: registry unreachable", extra={"error": str(exc)})
+            rows = None
+        if rows is None:
+            log.info("silver is created by its first write: no event contract is registered")
+        else:
+            delta_io.append(rows, lake.silver, partition_by=PARTITION_COLUMNS)
+            log.info("empty table created", extra={"table": lake.silver})
+    id_index.ensure(spark, lake.event_ids, lake.silver)
+
+
+def _stamped(inserts: DataFrame, batch_id: int) -> DataFrame:
+    """The rows to insert with the batch that wrote them and when."""
+    from pyspark.sql import functions as sf
+
+    return inserts.withColumns(
+        {"silver_batch_id": sf.lit(batch_id).cast("long"), "processed_at": sf.current_timestamp()}
+    )
 
 
 def _coordinates(index_row: dict[str, Any]) -> tuple[str, int, int]:
