@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 def test_by_default_only_tables_the_stream_appends_to_are_compacted(tmp_path: Path) -> None:
     paths = Lake(root=str(tmp_path), checkpoints=str(tmp_path / "_checkpoints"))
 
-    assert [t.name for t in select_tables(paths)] == ["bronze", "silver", "silver_batches"]
+    assert [t.name for t in select_tables(paths)] == ["bronze", "silver", "event_ids", "silver_batches"]
     assert [t.name for t in select_tables(paths, include_merged=True)][-2:] == ["quarantine", "assignments"]
     assert [t.name for t in select_tables(paths, ["quarantine", "silver", "quarantine"])] == [
         "quarantine",

@@ -81,6 +81,8 @@ def lake_tables(lake: Lake) -> list[LakeTable]:
     return [
         LakeTable("bronze", lake.bronze, appends_only=True),
         LakeTable("silver", lake.silver, appends_only=True, cluster_by=("event_type",)),
+        # one small file per bucket a batch touches: compacted like Silver, or lookups open them all
+        LakeTable("event_ids", lake.event_ids, appends_only=True),
         LakeTable("silver_batches", lake.silver_batches, appends_only=True),
         LakeTable("quarantine", lake.quarantine, appends_only=False),
         LakeTable("assignments", lake.assignments, appends_only=False),

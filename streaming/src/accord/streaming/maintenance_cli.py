@@ -22,7 +22,7 @@ VACUUM = "vacuum"
 console = Console()
 
 _TABLES_HELP = (
-    "a table to maintain (repeatable): bronze, silver, silver_batches, quarantine, assignments; "
+    "a table to maintain (repeatable): bronze, silver, event_ids, silver_batches, quarantine, assignments; "
     "default: every table the stream only appends to"
 )
 
