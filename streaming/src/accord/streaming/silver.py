@@ -395,13 +395,13 @@ def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: Bat
         try:
             rows = SilverBatch(settings, catalog).empty_rows(spark)
         except SchemaLookupError as exc:
-            log.warning("silver not created empty: registry unreachable", extra={"error": str(exc)})
-            rows = None
-        if rows is None:
-            log.info("silver is created by its first write: no event contract is registered")
+            log.warning("silver left to its first write: registry unreachable", extra={"error": str(exc)})
         else:
-            delta_io.append(rows, lake.silver, partition_by=PARTITION_COLUMNS)
-            log.info("empty table created", extra={"table": lake.silver})
+            if rows is None:
+                log.info("silver left to its first write: no event contract is registered")
+            else:
+                delta_io.append(rows, lake.silver, partition_by=PARTITION_COLUMNS)
+                log.info("empty table created", extra={"table": lake.silver})
     id_index.ensure(spark, lake.event_ids, lake.silver)
 
 
