@@ -83,12 +83,19 @@ def test_fields_the_reader_dropped_are_listed_for_rescue() -> None:
 
 def test_unknown_ids_and_non_event_schemas_are_set_apart_with_a_reason() -> None:
     not_an_event = {"type": "record", "name": "Thing", "fields": [URL]}
-    registry = FakeRegistry({1: _record(URL), 3: not_an_event}, {"events-accord.events.PageView": 1})
-    batch = BatchSchemaResolver(registry, "events").for_batch([1, 2, 3])
+    # the registry answers a primitive or a union schema as the JSON it is, not as an object
+    primitive: Any = "int"
+    union: Any = ["null", "string"]
+    registry = FakeRegistry(
+        {1: _record(URL), 3: not_an_event, 4: primitive, 5: union}, {"events-accord.events.PageView": 1}
+    )
+    batch = BatchSchemaResolver(registry, "events").for_batch([1, 2, 3, 4, 5])
     assert list(batch.by_subject) == ["events-accord.events.PageView"]
     assert batch.unknown == {
         2: "schema id 2 is not registered",
         3: "schema 3 is not an event record with an `envelope` field",
+        4: "schema 4 is not an event record with an `envelope` field",
+        5: "schema 5 is not an event record with an `envelope` field",
     }
 
 
@@ -108,13 +115,19 @@ def test_a_subject_the_registry_does_not_know_is_read_with_its_writer_schema() -
     assert not writer.needs_resolution
 
 
-def test_the_registered_events_are_the_latest_version_of_each_event_subject() -> None:
+def test_the_registered_events_are_the_latest_version_of_each_event_subject_of_the_topic() -> None:
     v1, v2 = _record(URL), _record(URL, TITLE)
     purchase = _record({"name": "amount", "type": "double"}, name="Purchase")
     envelope_only = {"type": "record", "name": "Envelope", "namespace": "accord.common", "fields": []}
+    other_topic = _record(URL, name="Click")
     registry = FakeRegistry(
-        {1: v1, 2: v2, 3: purchase, 4: envelope_only},
-        {"events-accord.events.PageView": 2, "events-accord.events.Purchase": 3, "accord.common.Envelope": 4},
+        {1: v1, 2: v2, 3: purchase, 4: envelope_only, 5: other_topic},
+        {
+            "events-accord.events.PageView": 2,
+            "events-accord.events.Purchase": 3,
+            "accord.common.Envelope": 4,
+            "clicks-accord.events.Click": 5,
+        },
     )
     registered = BatchSchemaResolver(registry, "events").registered_events()
     assert {
@@ -125,3 +138,4 @@ def test_the_registered_events_are_the_latest_version_of_each_event_subject() ->
     }
     # the envelope is a reference of the events, not an unknown id of some batch
     assert registered.unknown == {}
+    assert 5 not in registry.fetched, "another topic's subjects are not read"

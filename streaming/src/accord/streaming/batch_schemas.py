@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from accord.streaming.errors import SchemaLookupError
-from accord.wire.naming import event_subject, event_type_of, full_name_of
+from accord.wire.naming import event_subject, event_type_of, full_name_of, record_of_subject
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,9 @@ class BatchSchemaResolver:
             except UnknownSchemaError as exc:
                 unknown[schema_id] = str(exc)
                 continue
-            if writer.get("type") != "record" or ENVELOPE_FIELD not in _field_names(writer):
+            # a primitive or union schema (`"int"`, `["null", "string"]`) parses to no dict
+            is_record = isinstance(writer, dict) and writer.get("type") == "record"
+            if not is_record or ENVELOPE_FIELD not in _field_names(writer):
                 unknown[schema_id] = (
                     f"schema {schema_id} is not an event record with an `{ENVELOPE_FIELD}` field"
                 )
@@ -134,10 +136,14 @@ class BatchSchemaResolver:
         return BatchSchemas(by_subject=by_subject, unknown=unknown)
 
     def registered_events(self) -> BatchSchemas:
-        """The latest version of every registered event subject, as the writers of one batch."""
-        latest = (self._source.latest_id(subject) for subject in self._source.subjects())
+        """The latest version of every event subject of the topic, as the writers of one batch.
+
+        Subjects of other topics and records that are not events (the envelope, references)
+        are left out: they are no column of this topic's Silver.
+        """
+        subjects = [s for s in self._source.subjects() if record_of_subject(s, self._topic) is not None]
+        latest = (self._source.latest_id(subject) for subject in subjects)
         found = self.for_batch(schema_id for schema_id in latest if schema_id is not None)
-        # records that are not events (the envelope, its references) are no subject of Silver's
         return BatchSchemas(by_subject=found.by_subject, unknown={})
 
 

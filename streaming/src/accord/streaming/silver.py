@@ -387,15 +387,23 @@ def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: Bat
     """Create Silver and its event-id index empty when the lake has no Silver yet.
 
     Silver gets a column per event type registered now; a type registered later is added by
-    its first write, as schema evolution adds any. With no contract registered (or the registry
-    unreachable) Silver is left to its first write, and the start goes on.
+    its first write, as schema evolution adds any. With no contract registered, the registry
+    unreachable or a contract Spark cannot type, Silver is left to its first write, and the start
+    goes on.
     """
+    from pyspark.errors import AnalysisException
+
     lake = Lake.from_settings(settings)
     if not delta_io.table_exists(spark, lake.silver):
         try:
             rows = SilverBatch(settings, catalog).empty_rows(spark)
         except SchemaLookupError as exc:
             log.warning("silver left to its first write: registry unreachable", extra={"error": str(exc)})
+        except AnalysisException as exc:
+            # a contract Spark cannot decode fails the batches that carry it, never the start
+            log.warning(
+                "silver left to its first write: a contract has no Spark type", extra={"error": str(exc)}
+            )
         else:
             if rows is None:
                 log.info("silver left to its first write: no event contract is registered")
