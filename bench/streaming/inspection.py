@@ -60,6 +60,7 @@ from accord.streaming.framing import header_text
 from accord.streaming.lake import Lake
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
+from accord.wire.headers import EVENT_ID
 settings = StreamingSettings()
 lake, event_id = Lake.from_settings(settings), sys.argv[1]
 spark = build_session(settings, "bench-trace")

@@ -121,12 +121,16 @@ def test_the_registered_events_are_the_latest_version_of_each_event_subject_of_t
     envelope_only = {"type": "record", "name": "Envelope", "namespace": "accord.common", "fields": []}
     other_topic = _record(URL, name="Click")
     registry = FakeRegistry(
-        {1: v1, 2: v2, 3: purchase, 4: envelope_only, 5: other_topic},
+        {1: v1, 2: v2, 3: purchase, 4: envelope_only, 5: other_topic, 6: _record(name="PageView")},
         {
             "events-accord.events.PageView": 2,
             "events-accord.events.Purchase": 3,
             "accord.common.Envelope": 4,
             "clicks-accord.events.Click": 5,
+            # the topic `events-eu`, whose subjects start like this topic's
+            "events-eu-accord.events.PageView": 6,
+            # a subject whose record is another one's
+            "events-accord.events.PageViewOld": 6,
         },
     )
     registered = BatchSchemaResolver(registry, "events").registered_events()

@@ -138,12 +138,22 @@ class BatchSchemaResolver:
     def registered_events(self) -> BatchSchemas:
         """The latest version of every event subject of the topic, as the writers of one batch.
 
-        Subjects of other topics and records that are not events (the envelope, references)
-        are left out: they are no column of this topic's Silver.
+        A subject counts when its latest schema is the record it names on this topic. Subjects
+        of other topics (`events-eu-…` belongs to the topic `events-eu`), other naming
+        strategies and records that are not events (the envelope, references) are left out:
+        they are no column of this topic's Silver.
         """
-        subjects = [s for s in self._source.subjects() if record_of_subject(s, self._topic) is not None]
-        latest = (self._source.latest_id(subject) for subject in subjects)
-        found = self.for_batch(schema_id for schema_id in latest if schema_id is not None)
+        ids = []
+        for subject in self._source.subjects():
+            if record_of_subject(subject, self._topic) is None:
+                continue
+            schema_id = self._source.latest_id(subject)
+            if schema_id is None:
+                continue
+            writer = self._writer(schema_id)
+            if isinstance(writer, dict) and event_subject(full_name_of(writer), self._topic) == subject:
+                ids.append(schema_id)
+        found = self.for_batch(ids)
         return BatchSchemas(by_subject=found.by_subject, unknown={})
 
 

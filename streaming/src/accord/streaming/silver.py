@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from accord.streaming import dedup, delta_io, id_index, quarantine
-from accord.streaming.batch_schemas import BatchSchemaResolver, BatchSchemas
+from accord.streaming.batch_schemas import BatchSchemaResolver, BatchSchemas, ResolvedWriter
 from accord.streaming.bronze import BRONZE_SCHEMA, ensure_bronze_table
 from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
 from accord.streaming.errors import SchemaLookupError, StreamFailedError
@@ -332,12 +332,28 @@ class SilverBatch:
         An empty Bronze frame goes through the same steps as a batch, so a table created from
         it has exactly the columns and types the stream's first write brings.
         """
+        from pyspark.errors import AnalysisException
         from pyspark.sql import functions as sf
 
-        schemas = self.catalog.registered_events()
         settings = self.settings
         bronze = spark.createDataFrame([], BRONZE_SCHEMA)
-        events = decode(bronze, schemas, settings.event_time_horizon, settings.event_time_skew).events
+
+        def decoded(by_subject: dict[str, list[ResolvedWriter]]) -> DataFrame | None:
+            schemas = BatchSchemas(by_subject=by_subject, unknown={})
+            return decode(bronze, schemas, settings.event_time_horizon, settings.event_time_skew).events
+
+        typed = {}
+        for subject, writers in self.catalog.registered_events().by_subject.items():
+            # a contract Spark cannot decode (an envelope without Accord's fields) fails the
+            # batches that carry it; it is no column of the table created here
+            try:
+                decoded({subject: writers})
+            except AnalysisException as exc:
+                facts = {"subject": subject, "error": str(exc)}
+                log.warning("contract left out of the empty silver", extra=facts)
+                continue
+            typed[subject] = writers
+        events = decoded(typed) if typed else None
         if events is None:
             return None
         valid = (
@@ -387,9 +403,9 @@ def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: Bat
     """Create Silver and its event-id index empty when the lake has no Silver yet.
 
     Silver gets a column per event type registered now; a type registered later is added by
-    its first write, as schema evolution adds any. With no contract registered, the registry
-    unreachable or a contract Spark cannot type, Silver is left to its first write, and the start
-    goes on.
+    its first write, as schema evolution adds any; so is a contract Spark cannot decode. With
+    no contract registered, the registry unreachable or contracts that clash in one column,
+    Silver is left to its first write, and the start goes on.
     """
     from pyspark.errors import AnalysisException
 
@@ -400,10 +416,8 @@ def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: Bat
         except SchemaLookupError as exc:
             log.warning("silver left to its first write: registry unreachable", extra={"error": str(exc)})
         except AnalysisException as exc:
-            # a contract Spark cannot decode fails the batches that carry it, never the start
-            log.warning(
-                "silver left to its first write: a contract has no Spark type", extra={"error": str(exc)}
-            )
+            # contracts whose columns clash fail the batches that carry them, never the start
+            log.warning("silver left to its first write: contracts clash", extra={"error": str(exc)})
         else:
             if rows is None:
                 log.info("silver left to its first write: no event contract is registered")
