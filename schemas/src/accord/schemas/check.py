@@ -16,13 +16,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accord.registry_client import RegistryClient, SubjectNotFoundError
 from accord.registry_client.compatibility import CompatibilityLevel, Incompatibility, check_compatibility
 from accord.schemas.catalog import Catalog, SchemaFile
 from accord.schemas.findings import Finding
 from accord.schemas.levels import DeclaredLevels
+
+if TYPE_CHECKING:
+    # the client loads confluent-kafka's registry client, half a second every `accord` command paid
+    from accord.registry_client import RegistryClient
 
 
 class Status(StrEnum):
@@ -115,6 +118,8 @@ def check_against_catalog(
 
 def registry_history(client: RegistryClient, subject: str) -> History:
     """Every live version of `subject` in the registry, self-contained, newest first."""
+    from accord.registry_client.errors import SubjectNotFoundError
+
     try:
         versions = client.versions(subject)
     except SubjectNotFoundError:
