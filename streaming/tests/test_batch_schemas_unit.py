@@ -131,6 +131,8 @@ def test_the_registered_events_are_the_latest_version_of_each_event_subject_of_t
             "events-eu-accord.events.PageView": 6,
             # a subject whose record is another one's
             "events-accord.events.PageViewOld": 6,
+            # a latest version deleted between the two asks
+            "events-accord.events.Signup": 99,
         },
     )
     registered = BatchSchemaResolver(registry, "events").registered_events()

@@ -150,7 +150,10 @@ class BatchSchemaResolver:
             schema_id = self._source.latest_id(subject)
             if schema_id is None:
                 continue
-            writer = self._writer(schema_id)
+            try:
+                writer = self._writer(schema_id)
+            except UnknownSchemaError:  # deleted between the two asks
+                continue
             if isinstance(writer, dict) and event_subject(full_name_of(writer), self._topic) == subject:
                 ids.append(schema_id)
         found = self.for_batch(ids)
