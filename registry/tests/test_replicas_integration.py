@@ -112,7 +112,11 @@ def test_writer_killed_followers_serve_reads_refuse_writes_and_ids_never_repeat(
         _more_given(registrations, 10)
 
     assert {status for _, status, _, _ in registrations.refused} == {503}
-    assert {code for _, _, code, _ in registrations.refused} == {50003}
+    # 50003: the writer could not be reached; 50002: the restarted writer was still reading its
+    # topic, which the follower relays (both are 503 with Retry-After)
+    codes = {code for _, _, code, _ in registrations.refused}
+    assert 50003 in codes
+    assert codes <= {50002, 50003}
     assert all(retry == "1" for _, _, _, retry in registrations.refused)
     ids = list(registrations.given.values())
     assert len(set(ids)) == len(ids), "an id was given to two schemas"

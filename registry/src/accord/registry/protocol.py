@@ -193,16 +193,14 @@ class RegistryProtocol:
             )
             await _error(send, 503, 50003, refusal, media, retry_after=True)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status_code,
-                "headers": [
-                    (b"content-type", media.encode()),
-                    (b"content-length", str(len(answer.content)).encode()),
-                ],
-            }
-        )
+        relayed = [
+            (b"content-type", media.encode()),
+            (b"content-length", str(len(answer.content)).encode()),
+        ]
+        # a writer still reading its topic after a restart answers 503 with the wait a client must keep
+        if (retry_after := answer.headers.get("retry-after")) is not None:
+            relayed.append((b"retry-after", retry_after.encode()))
+        await send({"type": "http.response.start", "status": answer.status_code, "headers": relayed})
         await send({"type": "http.response.body", "body": answer.content})
 
     async def aclose(self) -> None:
