@@ -14,6 +14,7 @@ still carry Delta's own `txn` action (lakes written before) are found through de
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from accord.streaming.inspect.tables import LakeReader
+
+log = logging.getLogger(__name__)
 
 MARKER_KEY = "accord_txn"
 # how far back the marker of an interrupted attempt is looked for: only commits of other writers
@@ -70,6 +73,18 @@ def committed(reader: LakeReader, path: str, txn: Txn) -> bool:
             break
     legacy = table.transaction_version(txn.app_id)
     return legacy is not None and legacy >= txn.version
+
+
+def _committed_by_spark(spark: SparkSession, path: str, txn: Txn) -> bool:
+    """`committed`, read from the table's history by Spark."""
+    from delta.tables import DeltaTable
+
+    history = DeltaTable.forPath(spark, path).history(MARKER_SEARCH_COMMITS[-1]).select("userMetadata")
+    for row in history.collect():
+        version = _marked_version({"userMetadata": row.userMetadata}, txn.app_id)
+        if version is not None:
+            return version >= txn.version
+    return False
 
 
 _MISSING_TABLE_CONDITIONS = frozenset(
@@ -148,7 +163,14 @@ def append(
     if txn is not None:
         if reader is None:
             raise ValueError("an idempotent append needs the reader that finds its commit marker")
-        if committed(reader, path, txn):
+        try:
+            done = committed(reader, path, txn)
+        except OSError as exc:
+            # delta-rs could not read the log's history (an S3-compatible server answered a
+            # request it does not serve); Spark's own reader answers the same question
+            log.warning("commit markers read through Spark", extra={"table": path, "error": str(exc)})
+            done = _committed_by_spark(df.sparkSession, path, txn)
+        if done:
             return
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
     if optimize_write:
