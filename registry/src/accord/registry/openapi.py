@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from accord.registry.protocol import V1
+from accord.registry_client.compatibility import CompatibilityLevel
 
 REQUEST_MEDIA_TYPES = (
     V1,
@@ -106,18 +107,6 @@ class RegisterSchemaRequest(BaseModel):
     references: list[SchemaReference] = Field(default_factory=list)
     metadata: Metadata | None = None
     ruleSet: RuleSet | None = None  # noqa: N815 - Confluent's spelling
-
-
-class CompatibilityLevel(StrEnum):
-    """The compatibility levels."""
-
-    NONE = "NONE"
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
 
 
 class ConfigUpdateRequest(BaseModel):
