@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
+from pathlib import Path
 
 import psutil
+
+EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
+DEFAULT_EPHEMERAL_RANGE = (32768, 60999)
+# above the registered ports most often taken by local services (8080, 9092, 5432 …)
+UNPRIVILEGED_FLOOR = 10000
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -36,11 +43,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 50) -> int:
-    """The first of `count` consecutive ports that are all free now (for a local Kafka cluster)."""
+def ephemeral_port_range() -> tuple[int, int]:
+    """The ports the kernel hands to outgoing connections (Linux's `ip_local_port_range`)."""
+    try:
+        low, high = Path(EPHEMERAL_RANGE_FILE).read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return DEFAULT_EPHEMERAL_RANGE
+
+
+def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 200) -> int:
+    """The first of `count` consecutive ports that are all free now (for a local Kafka cluster).
+
+    The block lies below the ephemeral range: the brokers of a cluster start one after the other,
+    and an outgoing connection of the first could otherwise take the port of the last.
+    """
+    low, _ = ephemeral_port_range()
+    top = min(low, 65536) - count
+    if top <= UNPRIVILEGED_FLOOR:
+        raise OSError(f"no room for {count} ports below the ephemeral range starting at {low}")
     for _ in range(attempts):
-        first = free_port(host)
-        if first + count <= 65536 and all(port_is_free(host, first + i) for i in range(1, count)):
+        first = random.randrange(UNPRIVILEGED_FLOOR, top)  # noqa: S311 - spreads tests apart, no secret
+        if all(port_is_free(host, first + i) for i in range(count)):
             return first
     raise OSError(f"no {count} consecutive free ports found on {host}")
 

@@ -529,14 +529,18 @@ class S3Server:
 
 @pytest.fixture
 def s3_server() -> Iterator[S3Server]:
-    """A moto S3 server on a free loopback port with an empty bucket `accord-lake`, for one test."""
+    """A moto S3 server on a free loopback port with an empty bucket of its own, for one test.
+
+    moto keeps its buckets in the memory of this process across servers, so each test's bucket
+    has a name of its own: no test reads the tables an earlier test left behind.
+    """
     from moto.server import ThreadedMotoServer
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     try:
-        s3 = S3Server(endpoint=f"http://127.0.0.1:{port}", bucket="accord-lake")
+        s3 = S3Server(endpoint=f"http://127.0.0.1:{port}", bucket=f"accord-lake-{uuid.uuid4().hex[:12]}")
         s3.client().create_bucket(Bucket=s3.bucket)
         yield s3
     finally:
