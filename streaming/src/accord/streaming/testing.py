@@ -204,21 +204,7 @@ class Pipeline:
         """
         from accord.runtime.services import accord_executable
 
-        settings = self.settings
-        environment = {
-            **os.environ,
-            "ACCORD_LAKE_URI": settings.lake_uri,
-            "ACCORD_STATE_DIR": str(settings.state_dir),
-            "ACCORD_CACHE_DIR": str(settings.cache_dir),
-            "ACCORD_REGISTRY_URL": settings.registry_url,
-            "ACCORD_EVENTS_TOPIC": settings.events_topic,
-            "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "ACCORD_STARTING_OFFSETS": settings.starting_offsets,
-            "ACCORD_TRIGGER_INTERVAL": settings.trigger_interval,
-            "ACCORD_SHUFFLE_PARTITIONS": str(settings.shuffle_partitions),
-            "ACCORD_LOG_LEVEL": "INFO",
-            **env,
-        }
+        environment = job_env(self.settings, ACCORD_TRIGGER_INTERVAL=self.settings.trigger_interval, **env)
         with log_path.open("ab") as log:
             return subprocess.Popen(
                 [accord_executable(), "stream", command],
