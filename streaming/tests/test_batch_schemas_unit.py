@@ -7,14 +7,17 @@ from typing import Any
 
 import pytest
 
-from accord.streaming.batch_schemas import BatchSchemaResolver, UnknownSchemaError
+from accord.streaming.batch_schemas import ENVELOPE_COLUMNS, BatchSchemaResolver, UnknownSchemaError
 from accord.wire.vectors import wire_vectors
 
 pytestmark = pytest.mark.unit
 
-ENVELOPE = {
+ENVELOPE_FIELDS: list[dict[str, Any]] = [
+    {"name": name, "type": ["null", "string"]} for name in ENVELOPE_COLUMNS
+]
+ENVELOPE: dict[str, Any] = {
     "name": "envelope",
-    "type": {"type": "record", "name": "Envelope", "namespace": "accord.common", "fields": []},
+    "type": {"type": "record", "name": "Envelope", "namespace": "accord.common", "fields": ENVELOPE_FIELDS},
 }
 
 
@@ -96,6 +99,28 @@ def test_unknown_ids_and_non_event_schemas_are_set_apart_with_a_reason() -> None
         3: "schema 3 is not an event record with an `envelope` field",
         4: "schema 4 is not an event record with an `envelope` field",
         5: "schema 5 is not an event record with an `envelope` field",
+    }
+
+
+def test_an_envelope_without_the_fields_silver_reads_is_set_apart_up_front() -> None:
+    """Decoding such a record would fail its whole batch: it is quarantined as `unknown_schema`."""
+    partial = {**ENVELOPE, "type": {**ENVELOPE["type"], "fields": ENVELOPE_FIELDS[:4]}}
+    no_context = {"type": "record", "name": "Odd", "namespace": "accord.events", "fields": [partial, URL]}
+    flat = {"type": "record", "name": "Flat", "namespace": "accord.events",
+            "fields": [{"name": "envelope", "type": "string"}]}  # fmt: skip
+    # version 1 is a full event; the latest version of its subject dropped two envelope fields
+    latest_partial = {**no_context, "name": "PageView"}
+    registry = FakeRegistry(
+        {1: no_context, 2: flat, 3: _record(URL), 4: latest_partial},
+        {"events-accord.events.PageView": 4},
+    )
+    batch = BatchSchemaResolver(registry, "events").for_batch([1, 2, 3])
+    assert batch.by_subject == {}
+    assert batch.unknown == {
+        1: "schema 1 has an `envelope` without `session_id`, `context`",
+        2: "schema 2 has an `envelope` that is not a record",
+        3: "schema 3 is read as the latest events-accord.events.PageView, which has an `envelope` "
+        "without `session_id`, `context`",
     }
 
 

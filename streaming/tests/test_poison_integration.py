@@ -1,8 +1,9 @@
 """Records Silver cannot take are quarantined with a reason; the events after them flow.
 
 Under ANSI mode an overflowing skew correction used to fail the micro-batch, so the stream died
-on the same batch after every restart. A record that still makes processing throw is found by
-splitting its batch and quarantined as `poison`; the rest of the batch reaches Silver once.
+on the same batch after every restart. A record that still makes processing throw (here, an
+event whose column cannot join Silver's) is found by splitting its batch and quarantined as
+`poison`; the rest of the batch reaches Silver once.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 import struct
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import fastavro
+import httpx
 import pytest
 from confluent_kafka import Producer
 
@@ -28,7 +31,7 @@ SUBJECT = "events-accord.events.PageView"
 
 
 def _framed(
-    registry_url: str, event_time_ms: int, subject: str = SUBJECT, url: str = "https://poison/"
+    registry_url: str, event_time_ms: int, subject: str = SUBJECT, url: str | int = "https://poison/"
 ) -> tuple[str, bytes]:
     client = RegistryClient(registry_url)
     schema_id = client.latest(subject).id
@@ -49,30 +52,26 @@ def _framed(
     return event_id, struct.pack(">bI", 0, schema_id) + buffer.getvalue()
 
 
-def _register_event_without_context(registry_url: str) -> str:
-    """An event schema whose envelope lacks `context`: the gateway takes it, Silver's decoder throws."""
+@pytest.fixture
+def page_view_of_another_namespace(registered_schemas: str) -> Iterator[str]:
+    """The subject of a `PageView` of another namespace whose `url` is a number.
+
+    The gateway would take it and it decodes, but its `page_view` column cannot join Silver's,
+    where `url` is a string. The subject is deleted afterwards: the registry is shared, and the
+    stream of a later test would find two `page_view` contracts that cannot share the column.
+    """
+    client = RegistryClient(registered_schemas)
+    schema = client.resolved_schema(client.latest(SUBJECT).id)
     namespace = f"test.poison{uuid.uuid4().hex[:8]}"
-    envelope = {
-        "type": "record",
-        "name": "Envelope",
-        "namespace": namespace,
-        "fields": [
-            {"name": "event_id", "type": {"type": "string", "logicalType": "uuid"}},
-            {"name": "event_time", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-            {"name": "user_id", "type": ["null", "string"], "default": None},
-            {"name": "anonymous_id", "type": ["null", "string"], "default": None},
-            {"name": "session_id", "type": ["null", "string"], "default": None},
-        ],
-    }
-    schema = {
-        "type": "record",
-        "name": "Visit",
-        "namespace": namespace,
-        "fields": [{"name": "envelope", "type": envelope}, {"name": "url", "type": "string"}],
-    }
-    subject = f"events-{namespace}.Visit"
-    RegistryClient(registry_url).register(subject, json.dumps(schema))
-    return subject
+    fields = [{**f, "type": "long"} if f["name"] == "url" else f for f in schema["fields"]]
+    subject = f"events-{namespace}.PageView"
+    client.register(subject, json.dumps({**schema, "namespace": namespace, "fields": fields}))
+    try:
+        yield subject
+    finally:
+        for permanent in ("false", "true"):
+            answer = httpx.delete(f"{registered_schemas}/subjects/{subject}", params={"permanent": permanent})
+            answer.raise_for_status()
 
 
 def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(
@@ -112,14 +111,14 @@ def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(
 
 @pytest.mark.timeout(1200)
 def test_a_record_that_makes_silver_throw_is_quarantined_as_poison_and_the_query_goes_on(
-    pipeline: Pipeline, registered_schemas: str
+    pipeline: Pipeline, registered_schemas: str, page_view_of_another_namespace: str
 ) -> None:
     # each try of a part is a Silver batch of its own: two tries keep the test short
     pipeline.settings = pipeline.settings.model_copy(update={"batch_attempts": 2})
     now = int(time.time() * 1000)
-    poison_subject = _register_event_without_context(registered_schemas)
+    poison_subject = page_view_of_another_namespace
     good = [_framed(registered_schemas, now, url=f"https://ok/{n}") for n in range(3)]
-    _, poison_bytes = _framed(registered_schemas, now, subject=poison_subject)
+    _, poison_bytes = _framed(registered_schemas, now, subject=poison_subject, url=404)
     producer = Producer({"bootstrap.servers": pipeline.settings.kafka_bootstrap})
     topic = pipeline.settings.events_topic
     headers: list[tuple[str, str | bytes | None]] = [(RECEIVED_AT, str(now).encode())]
@@ -139,5 +138,6 @@ def test_a_record_that_makes_silver_throw_is_quarantined_as_poison_and_the_query
     assert sorted(silver) == sorted([event_id for event_id, _ in good] + [later]), "each good event once"
     [poisoned] = pipeline.table("quarantine").filter("reason = 'poison'").collect()
     assert bytes(poisoned.value) == poison_bytes
-    assert "context" in poisoned.detail, poisoned.detail
+    assert "DELTA_FAILED_TO_MERGE_FIELDS" in poisoned.detail, poisoned.detail
+    assert "page_view" in poisoned.detail, poisoned.detail
     assert pipeline.table("quarantine").count() == 1, "only the poison record is quarantined"

@@ -7,14 +7,21 @@ from typing import Any
 
 import pytest
 
-from accord.streaming.batch_schemas import BatchSchemaResolver
+from accord.streaming.batch_schemas import ENVELOPE_COLUMNS, BatchSchemaResolver
 from accord.streaming.errors import SchemaLookupError
 from accord.streaming.schema_cache import CachedSchemas
 
 pytestmark = pytest.mark.unit
 
 SUBJECT = "events-accord.events.PageView"
-ENVELOPE = {"name": "envelope", "type": {"type": "record", "name": "Envelope", "fields": []}}
+ENVELOPE = {
+    "name": "envelope",
+    "type": {
+        "type": "record",
+        "name": "Envelope",
+        "fields": [{"name": name, "type": ["null", "string"]} for name in ENVELOPE_COLUMNS],
+    },
+}
 V1 = {"type": "record", "name": "PageView", "namespace": "accord.events", "fields": [ENVELOPE]}
 
 

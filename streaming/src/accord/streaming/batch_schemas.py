@@ -19,6 +19,8 @@ from accord.wire.naming import event_subject, event_type_of, full_name_of, recor
 log = logging.getLogger(__name__)
 
 ENVELOPE_FIELD = "envelope"
+ENVELOPE_COLUMNS = ("event_id", "event_time", "user_id", "anonymous_id", "session_id", "context")
+"""The envelope's fields Silver reads from every event: a schema without one of them is no event."""
 
 
 class SchemaSource(Protocol):
@@ -76,6 +78,22 @@ def _field_names(schema: dict[str, Any]) -> list[str]:
     return [str(field["name"]) for field in schema.get("fields", [])]
 
 
+def _not_an_event(schema: Any) -> str | None:
+    """Why records of `schema` cannot be decoded into Silver as events, None when they can."""
+    # a primitive or union schema (`"int"`, `["null", "string"]`) parses to no dict
+    if not isinstance(schema, dict) or schema.get("type") != "record":
+        return f"is not an event record with an `{ENVELOPE_FIELD}` field"
+    envelope = next((f["type"] for f in schema.get("fields", []) if f.get("name") == ENVELOPE_FIELD), None)
+    if envelope is None:
+        return f"is not an event record with an `{ENVELOPE_FIELD}` field"
+    if not isinstance(envelope, dict) or envelope.get("type") != "record":
+        return f"has an `{ENVELOPE_FIELD}` that is not a record"
+    missing = [name for name in ENVELOPE_COLUMNS if name not in _field_names(envelope)]
+    if missing:
+        return f"has an `{ENVELOPE_FIELD}` without {', '.join(f'`{name}`' for name in missing)}"
+    return None
+
+
 class BatchSchemaResolver:
     """Caches writer schemas by id for the process lifetime; asks for reader schemas per batch."""
 
@@ -108,12 +126,9 @@ class BatchSchemaResolver:
             except UnknownSchemaError as exc:
                 unknown[schema_id] = str(exc)
                 continue
-            # a primitive or union schema (`"int"`, `["null", "string"]`) parses to no dict
-            is_record = isinstance(writer, dict) and writer.get("type") == "record"
-            if not is_record or ENVELOPE_FIELD not in _field_names(writer):
-                unknown[schema_id] = (
-                    f"schema {schema_id} is not an event record with an `{ENVELOPE_FIELD}` field"
-                )
+            not_an_event = _not_an_event(writer)
+            if not_an_event:
+                unknown[schema_id] = f"schema {schema_id} {not_an_event}"
                 continue
             subject = event_subject(full_name_of(writer), self._topic)
             if subject not in readers:
@@ -121,6 +136,13 @@ class BatchSchemaResolver:
                 latest = self._source.latest_id(subject)
                 readers[subject] = writer if latest is None else self._writer(latest)
             reader = readers[subject]
+            # the records are decoded with the reader: one without the envelope would fail the batch
+            not_an_event = _not_an_event(reader)
+            if not_an_event:
+                unknown[schema_id] = (
+                    f"schema {schema_id} is read as the latest {subject}, which {not_an_event}"
+                )
+                continue
             reader_names = set(_field_names(reader))
             by_subject.setdefault(subject, []).append(
                 ResolvedWriter(

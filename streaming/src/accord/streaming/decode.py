@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import reduce
 from typing import TYPE_CHECKING
 
-from accord.streaming.batch_schemas import ENVELOPE_FIELD, BatchSchemas, ResolvedWriter
+from accord.streaming.batch_schemas import ENVELOPE_COLUMNS, ENVELOPE_FIELD, BatchSchemas, ResolvedWriter
 from accord.streaming.contract_rules import CONTRACT_COLUMN, contract_rules
 from accord.streaming.framing import MAX_MILLIS, MIN_MILLIS, avro_payload, header_epoch_millis
 from accord.streaming.rules import event_rules, first_broken
@@ -26,7 +26,6 @@ UNKNOWN_SCHEMA = "unknown_schema"
 UNDECODABLE = "undecodable"
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
 
-ENVELOPE_COLUMNS = ("event_id", "event_time", "user_id", "anonymous_id", "session_id", "context")
 RAW_COLUMNS = ("key", "value", "schema_id", "received_at", "kafka_timestamp", "sent_at")
 
 
