@@ -18,7 +18,7 @@ def test_a_port_block_lies_below_the_ephemeral_range_and_is_free() -> None:
     low, _ = ephemeral_port_range()
     for _ in range(20):
         first = free_port_block(6)
-        assert first >= ports.UNPRIVILEGED_FLOOR
+        assert first >= ports.PORT_BLOCK_FLOOR
         assert first + 6 <= low
         assert all(port_is_free("127.0.0.1", first + i) for i in range(6))
 
@@ -31,7 +31,7 @@ def test_a_block_with_a_port_in_use_is_not_handed_out(monkeypatch: pytest.Monkey
         starts = iter([taken - 1, taken + 5])
         monkeypatch.setattr(random, "randrange", lambda *_: next(starts))
         monkeypatch.setattr(ports, "ephemeral_port_range", lambda: (65000, 65535))
-        monkeypatch.setattr(ports, "UNPRIVILEGED_FLOOR", 1024)
+        monkeypatch.setattr(ports, "PORT_BLOCK_FLOOR", 1024)
         assert free_port_block(3) == taken + 5
 
 

@@ -12,7 +12,7 @@ import psutil
 EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
 DEFAULT_EPHEMERAL_RANGE = (32768, 60999)
 # above the registered ports most often taken by local services (8080, 9092, 5432 …)
-UNPRIVILEGED_FLOOR = 10000
+PORT_BLOCK_FLOOR = 10000
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -60,10 +60,10 @@ def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 200) ->
     """
     low, _ = ephemeral_port_range()
     top = min(low, 65536) - count
-    if top <= UNPRIVILEGED_FLOOR:
+    if top <= PORT_BLOCK_FLOOR:
         raise OSError(f"no room for {count} ports below the ephemeral range starting at {low}")
     for _ in range(attempts):
-        first = random.randrange(UNPRIVILEGED_FLOOR, top)  # noqa: S311 - spreads tests apart, no secret
+        first = random.randrange(PORT_BLOCK_FLOOR, top)  # noqa: S311 - spreads tests apart, no secret
         if all(port_is_free(host, first + i) for i in range(count)):
             return first
     raise OSError(f"no {count} consecutive free ports found on {host}")
