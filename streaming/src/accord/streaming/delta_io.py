@@ -75,6 +75,17 @@ def committed(reader: LakeReader, path: str, txn: Txn) -> bool:
     return legacy is not None and legacy >= txn.version
 
 
+def is_committed(spark: SparkSession, reader: LakeReader, path: str, txn: Txn) -> bool:
+    """`committed`, read through Spark where delta-rs cannot read the table's history."""
+    try:
+        return committed(reader, path, txn)
+    except OSError as exc:
+        # delta-rs could not read the log's history (an S3-compatible server answered a
+        # request it does not serve); Spark's own reader answers the same question
+        log.warning("commit markers read through Spark", extra={"table": path, "error": str(exc)})
+        return _committed_by_spark(spark, path, txn)
+
+
 def _committed_by_spark(spark: SparkSession, path: str, txn: Txn) -> bool:
     """`committed`, read from the table's history by Spark."""
     from delta.tables import DeltaTable
@@ -163,14 +174,7 @@ def append(
     if txn is not None:
         if reader is None:
             raise ValueError("an idempotent append needs the reader that finds its commit marker")
-        try:
-            done = committed(reader, path, txn)
-        except OSError as exc:
-            # delta-rs could not read the log's history (an S3-compatible server answered a
-            # request it does not serve); Spark's own reader answers the same question
-            log.warning("commit markers read through Spark", extra={"table": path, "error": str(exc)})
-            done = _committed_by_spark(df.sparkSession, path, txn)
-        if done:
+        if is_committed(df.sparkSession, reader, path, txn):
             return
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
     if optimize_write:

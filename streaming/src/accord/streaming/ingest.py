@@ -1,9 +1,9 @@
 """Kafka → Bronze → Silver in one micro-batch: the low-latency path the stream service runs.
 
 One query reads the `events` topic. Each micro-batch's records are cached once, appended to
-Bronze (the exact raw record of every offset), then decoded, deduplicated and written to Silver
-and Quarantine from the same cached rows. A record reaches Silver one trigger after it reaches
-Kafka, instead of waiting for a second query to notice Bronze's commit.
+Bronze (the exact raw record of every offset) and, at the same time, decoded, deduplicated and
+written to Silver and Quarantine from the same cached rows. A record reaches Silver one trigger
+after it reaches Kafka, instead of waiting for a second query to notice Bronze's commit.
 
 Exactly once: Bronze's append is marked with the query id and the batch id (see
 `accord.streaming.delta_io`), so a batch re-run after a crash does not append its records
@@ -22,10 +22,12 @@ from accord.streaming.batch_schemas import BatchSchemaResolver
 from accord.streaming.bronze import BRONZE_PARTITIONS, ensure_bronze_table, kafka_reader, to_bronze
 from accord.streaming.errors import StreamFailedError
 from accord.streaming.lake import Lake
+from accord.streaming.ops import BatchCounts
 from accord.streaming.poison import PoisonGuard
 from accord.streaming.progress import ProgressFile
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import SilverBatch
+from accord.streaming.together import run_together
 from accord.streaming.triggers import with_trigger
 
 if TYPE_CHECKING:
@@ -70,18 +72,29 @@ class IngestBatch:
         previous = {key: context.getLocalProperty(key) for key in JOB_GROUP_PROPERTIES}
         context.setJobGroup(group, f"ingest batch {batch_id}")
         started = time.monotonic()
-        bronze = to_bronze(kafka).persist()
-        try:
-            txn = delta_io.Txn(self.app_id, batch_id)
+        # as many tasks as cores: a trigger's records are few, and each task of a stage costs
+        # scheduling and, in Bronze, a file
+        bronze = to_bronze(kafka.coalesce(context.defaultParallelism)).persist()
+        bronze_ms = 0
+        processed: list[BatchCounts] = []
+        txn = delta_io.Txn(self.app_id, batch_id)
+
+        def write_bronze() -> None:
+            nonlocal bronze_ms
             delta_io.append(
                 bronze, self.lake.bronze, partition_by=BRONZE_PARTITIONS, txn=txn, reader=self.silver.reader
             )
             bronze_ms = int((time.monotonic() - started) * 1000)
-            counts = self.guard.process(bronze, batch_id)
+
+        try:
+            # Silver does not wait for Bronze's commit: both appends carry the batch's marker, so
+            # a batch re-run after one of them committed completes the other only
+            run_together(lambda: processed.append(self.guard.process(bronze, batch_id)), write_bronze)
         finally:
             bronze.unpersist()
             for key, value in previous.items():
                 context.setLocalProperty(key, value)  # type: ignore[arg-type]
+        counts = processed[0]
         jobs = len(context.statusTracker().getJobIdsForGroup(group))
         facts = {
             "batch_id": batch_id,

@@ -141,6 +141,12 @@ class PoisonGuard:
                     raise
                 facts = {"batch_id": batch_id, "attempt": attempt, "error": _detail(exc)}
                 log.warning("silver batch failed", extra=facts)
+                failure = exc
+        if self.silver.wrote_silver(bronze.sparkSession, batch_id):
+            # Silver took every record of the batch, so what fails is a write beside it (the
+            # index, the counts): no record is poison, and parts written under identities of
+            # their own would add the batch's rows to Silver a second time
+            raise failure
         return self._split(bronze, batch_id)
 
     def _split(self, bronze: DataFrame, batch_id: int) -> BatchCounts:
@@ -150,7 +156,11 @@ class PoisonGuard:
             "silver batch keeps failing: splitting it to find its poison records",
             extra={"batch_id": batch_id, "input_rows": len(coordinates)},
         )
-        parts = SilverBatch(self.settings, self.silver.catalog, source=self.silver.source)
+        # a part's writes stay in order: its Silver commit, under the part's own identity, must
+        # never stand without its index rows, or a further split would write those rows again
+        parts = SilverBatch(
+            self.settings, self.silver.catalog, source=self.silver.source, overlap_writes=False
+        )
         total = BatchCounts(batch_id=batch_id, source=self.silver.source, input_rows=len(coordinates))
 
         def attempt(part: Sequence[Coordinate]) -> BaseException | None:

@@ -41,6 +41,19 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
         # with the stream's batches instead of queueing them behind its tasks
         "spark.scheduler.mode": "FAIR",
         "spark.databricks.delta.optimizeWrite.enabled": str(settings.lake_optimized_writes).lower(),
+        # a micro-batch's cached rows live for one batch: compressing them costs more CPU than
+        # the memory it saves
+        "spark.sql.inMemoryColumnarStorage.compressed": "false",
+        # each batch plans the same few dozen projections again; with Spark's default of 100
+        # compiled classes, Silver's wide rows pushed them out and every batch compiled them anew
+        # (a sixth of the stream's CPU)
+        "spark.sql.codegen.cache.maxEntries": "2000",
+        # a table the stream appends to every second checkpoints every 50 commits instead of 10:
+        # a checkpoint rebuilds the table's state and writes it out inside the batch that made
+        # the commit, the slowest batches of all
+        "spark.databricks.delta.properties.defaults.checkpointInterval": str(
+            settings.lake_checkpoint_interval
+        ),
     }
     if not settings.spark_master.startswith("local"):
         conf.update(_executor_conf(settings))

@@ -112,6 +112,9 @@ class StreamingSettings(BaseSettings):
     lake_optimized_writes: bool = Field(
         default=True, description="each write lands one file per table partition (Delta optimized writes)"
     )
+    lake_checkpoint_interval: int = Field(
+        default=50, gt=0, description="commits between Delta checkpoints of the tables the jobs create"
+    )
 
     s3_endpoint: str | None = Field(
         default=None, description="S3-compatible endpoint, e.g. http://127.0.0.1:9000"

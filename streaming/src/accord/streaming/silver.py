@@ -2,7 +2,8 @@
 
 Each micro-batch of the Bronze stream (or each range of a backfill) goes through `SilverBatch`:
 decode per writer schema, apply the rules, classify duplicates, then write, in this order,
-assignments, Silver, Quarantine and the batch's counts. Every write is idempotent, so a batch
+assignments, the event-id index and Silver (a stream's batch writes these two at once),
+Quarantine and the batch's counts. Every write is idempotent, so a batch
 re-run after a crash leaves the same tables as one clean run.
 
 Late events: the watermark is the latest corrected event time of earlier batches minus
@@ -31,6 +32,7 @@ from accord.streaming.lake import Lake
 from accord.streaming.ops import BatchCounts, last_max_event_time, record_batch
 from accord.streaming.progress import ProgressFile
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.together import run_together
 from accord.streaming.triggers import with_trigger
 
 if TYPE_CHECKING:
@@ -87,7 +89,8 @@ class SilverBatch:
     As a stream's `foreachBatch`, it is bound to the query's id (`bind`), which names the
     sequence of batch ids for Delta's idempotent writes: a new checkpoint gets a new query id,
     so its batch ids, which start again at 0, are never mistaken for ones already written. A
-    backfill is not bound; its writes are idempotent through their keys alone.
+    backfill is not bound; its writes are idempotent through their keys alone. With
+    `overlap_writes`, a bound batch writes the event-id index and Silver at the same time.
     """
 
     def __init__(
@@ -97,11 +100,13 @@ class SilverBatch:
         *,
         source: str = "stream",
         progress: ProgressFile | None = None,
+        overlap_writes: bool = True,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.source = source
         self.progress = progress
+        self.overlap_writes = overlap_writes
         self.lake = Lake.from_settings(settings)
         # the driver's own view of the tables (delta-rs): index lookups and commit markers
         self.reader = LakeReader.from_settings(settings)
@@ -127,9 +132,18 @@ class SilverBatch:
         return frame
 
     def _release(self) -> None:
-        for frame in self._cached:
+        # newest first: a frame released while a cached frame built on it is still cached makes
+        # Spark plan that one again
+        for frame in reversed(self._cached):
             frame.unpersist()
         self._cached.clear()
+
+    def wrote_silver(self, spark: SparkSession, batch_id: int) -> bool:
+        """True when the stream's batch `batch_id` has committed its Silver append."""
+        if self.app_id is None:
+            return False
+        txn = delta_io.Txn(self.app_id, batch_id)
+        return delta_io.is_committed(spark, self.reader, self.lake.silver, txn)
 
     def watermark(self) -> datetime | None:
         """The current watermark: latest corrected event time seen minus the delay."""
@@ -146,7 +160,9 @@ class SilverBatch:
             id_index.ensure(spark, self.lake.event_ids, self.lake.silver)
             self._loaded = True
         try:
-            counts = self._process(self._cache(batch), batch_id)
+            # a batch the caller cached (the ingest query's, which Bronze reads at the same time)
+            # stays the caller's to release
+            counts = self._process(batch if batch.is_cached else self._cache(batch), batch_id)
         finally:
             self._release()
         self._max_event_time = _later(self._max_event_time, counts.max_event_time)
@@ -384,19 +400,34 @@ class SilverBatch:
         any_assignment = assignments is not None and bool(assignments.file_uris())
         rows = self._silver_rows(inserts, any_assignment=any_assignment)
         txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
-        # the index first: a crash between the two writes leaves index rows that Silver lacks,
-        # which the re-run recognises as its own (see `_kept_copies`) and writes to Silver then
-        id_index.add(inserts, self.lake.event_ids, txn=txn, reader=self.reader)
-        # classification already checked every row against the index, so a plain append
-        # suffices; the stream's txn makes a re-run of a committed batch a no-op
-        delta_io.append(
-            rows,
-            self.lake.silver,
-            partition_by=PARTITION_COLUMNS,
-            txn=txn,
-            reader=self.reader,
-            optimize_write=True,
-        )
+
+        def index() -> None:
+            id_index.add(inserts, self.lake.event_ids, txn=txn, reader=self.reader)
+
+        def append() -> None:
+            # classification already checked every row against the index, so a plain append
+            # suffices; the stream's txn makes a re-run of a committed batch a no-op
+            delta_io.append(
+                rows,
+                self.lake.silver,
+                partition_by=PARTITION_COLUMNS,
+                txn=txn,
+                reader=self.reader,
+                optimize_write=True,
+            )
+
+        if txn is not None and self.overlap_writes:
+            # a stream's batch writes both at once: index rows without Silver's are recognised
+            # as below, and a Silver commit without the index's is found by its marker, so the
+            # re-run appends the index only
+            run_together(append, index)
+        else:
+            # a backfill's Silver append has no marker, and a part of a split batch may be split
+            # again under identities of its own: the index goes first, so a failure between the
+            # two leaves index rows that Silver lacks, which the next attempt recognises as its
+            # own (see `_kept_copies`) and writes to Silver then
+            index()
+            append()
 
 
 def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: BatchSchemaResolver) -> None:
