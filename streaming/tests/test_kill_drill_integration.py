@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from accord.runtime.waiting import wait_until
 from accord.streaming.ingest import INGEST_QUERY
 from accord.streaming.progress import ProgressFile
 from accord.streaming.testing import Pipeline, envelope, post_events
@@ -81,6 +82,12 @@ def _wait_ready(progress: ProgressFile, process: subprocess.Popen[bytes], timeou
     raise AssertionError("the stream service did not become ready")
 
 
+def _counted_rows(pipeline: Pipeline) -> int:
+    """Input rows of every batch recorded in `_ops/silver_batches`."""
+    counted: int | None = pipeline.table("silver_batches").agg({"input_rows": "sum"}).collect()[0][0]
+    return counted or 0
+
+
 def test_stream_service_killed_at_random_moments_keeps_every_event_once(
     pipeline: Pipeline, gateway_server: Any, tmp_path: Path
 ) -> None:
@@ -106,6 +113,15 @@ def test_stream_service_killed_at_random_moments_keeps_every_event_once(
     try:
         sent = load.acknowledged
         pipeline.wait_for("silver", "true", len(sent), timeout_s=600)
+        # a batch's counts are written after its Silver and index appends, which run at once: the
+        # batch holding the last events may still be indexing when its Silver rows are visible
+        wait_until(
+            lambda: _counted_rows(pipeline),
+            until=lambda counted: counted >= len(sent),
+            timeout_s=300,
+            interval_s=1,
+            describe="every acknowledged event counted in _ops/silver_batches",
+        )
         # the restarted query keeps running by itself (SPARK-55271 killed it after a re-run batch)
         batch_before = _batch_ids(checkpoint / "commits")
         time.sleep(5)

@@ -123,6 +123,9 @@ def start_ingest(
     # a micro-batch is small: adaptive execution only re-plans it after each shuffle, one more
     # Spark job a time, which made a batch about a fifth slower
     spark.conf.set("spark.sql.adaptive.enabled", "false")
+    # a micro-batch's cached rows live for one batch: compressing them costs more CPU than the
+    # memory it saves (Gold's jobs, in sessions of their own, keep compressing what they cache)
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
     processor = IngestBatch(settings, catalog, progress)
     writer = (
         kafka_reader(spark, settings)

@@ -41,9 +41,6 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
         # with the stream's batches instead of queueing them behind its tasks
         "spark.scheduler.mode": "FAIR",
         "spark.databricks.delta.optimizeWrite.enabled": str(settings.lake_optimized_writes).lower(),
-        # a micro-batch's cached rows live for one batch: compressing them costs more CPU than
-        # the memory it saves
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         # each batch plans the same few dozen projections again; with Spark's default of 100
         # compiled classes, Silver's wide rows pushed them out and every batch compiled them anew
         # (a sixth of the stream's CPU)
