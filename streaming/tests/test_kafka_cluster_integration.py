@@ -98,8 +98,13 @@ def test_a_broker_killed_under_load_loses_no_event_and_catches_up(
 
     cluster = cluster_factory(3)
     topic = cluster.settings.events_topic
-    events = partitions(cluster.bootstrap, topic)
-    assert {len(p.replicas) for p in events.values()} == {3}
+    # a broker's metadata can lag the topic's creation by a moment after the cluster starts
+    wait_until(
+        lambda: partitions(cluster.bootstrap, topic),
+        until=lambda found: {len(p.replicas) for p in found.values()} == {3},
+        timeout_s=60,
+        describe=f"every {topic} partition with 3 replicas in the metadata",
+    )
 
     registry = RegistryHandle(cluster.bootstrap, "_schemas", tmp_path / "registry")
     registry.start()
