@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -11,7 +13,7 @@ import pytest
 from accord.runtime.cli import start_services
 from accord.runtime.errors import ServiceStartError
 from accord.runtime.services import SetupStep
-from accord.runtime.supervisor import ServiceSpec, State, Supervisor
+from accord.runtime.supervisor import STRANDED_GRACE_S, ServiceSpec, State, Supervisor
 
 pytestmark = pytest.mark.unit
 
@@ -43,9 +45,10 @@ def test_a_process_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
     assert failure.value.log_tail == ["boom"]
 
 
-def test_stop_kills_a_process_that_ignores_sigterm(tmp_path: Path) -> None:
-    stubborn = ServiceSpec(
-        name="stubborn",
+def stubborn(tmp_path: Path, name: str = "stubborn") -> ServiceSpec:
+    """A service that ignores SIGTERM, ready once it says so."""
+    return ServiceSpec(
+        name=name,
         order=0,
         command=lambda: [
             sys.executable,
@@ -54,12 +57,36 @@ def test_stop_kills_a_process_that_ignores_sigterm(tmp_path: Path) -> None:
             "time.sleep(600)",
         ],
         ports=(),
-        ready=lambda: (tmp_path / "stubborn" / "stubborn.log").read_text().startswith("up"),
+        ready=lambda: (tmp_path / name / f"{name}.log").read_text().startswith("up"),
     )
+
+
+def test_stop_kills_a_process_that_ignores_sigterm(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     supervisor = Supervisor(tmp_path)
-    proc = supervisor.start(stubborn)
+    proc = supervisor.start(stubborn(tmp_path))
     assert supervisor.stop("stubborn", timeout_s=0.5) is True
     assert not psutil.pid_exists(proc.pid) or proc.status() == psutil.STATUS_ZOMBIE
+    assert "service did not stop in time, killing" in caplog.messages
+
+
+def test_a_stranded_service_is_killed_before_its_stop_timeout(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    supervisor = Supervisor(tmp_path)
+    procs = [supervisor.start(stubborn(tmp_path, name)) for name in ("held", "free")]
+    started = time.time()  # the clock of log records
+    stopped = supervisor.stop_together(
+        [replace(stubborn(tmp_path, "held"), stranded=lambda: True), stubborn(tmp_path, "free")], timeout_s=8
+    )
+    assert stopped == ["held", "free"]
+    assert all(not psutil.pid_exists(p.pid) or p.status() == psutil.STATUS_ZOMBIE for p in procs)
+    stranded = [r for r in caplog.records if r.getMessage().startswith("service cannot finish stopping")]
+    timed_out = [r for r in caplog.records if r.getMessage().startswith("service did not stop in time")]
+    # the stranded one goes after the grace, the other waits out its timeout
+    assert [getattr(r, "service", None) for r in stranded] == ["held"]
+    assert [getattr(r, "service", None) for r in timed_out] == ["free"]
+    assert stranded[0].created - started < 8 - STRANDED_GRACE_S
+    assert stranded[0].created - started >= STRANDED_GRACE_S
 
 
 def test_a_failed_start_stops_what_the_same_call_started(tmp_path: Path) -> None:

@@ -123,7 +123,7 @@ def start_services(supervisor: Supervisor, specs: list[ServiceSpec], steps: Sequ
 def stop_services(supervisor: Supervisor, specs: list[ServiceSpec], timeout_s: float = 20.0) -> None:
     """Stop the given services in reverse start order, those of one start order together."""
     for _, group in itertools.groupby(reversed(specs), key=lambda spec: spec.order):
-        for name in supervisor.stop_together([spec.name for spec in group], timeout_s):
+        for name in supervisor.stop_together(list(group), timeout_s):
             console.print(f"[green]✓[/green] {name} stopped")
 
 

@@ -187,6 +187,19 @@ class KafkaBroker:
         port = self.node.controller_port if self.node.controller else self.node.port
         return port_answers(self.settings.kafka_host, port)
 
+    def stranded(self) -> bool:
+        """True when this broker, stopping, still waits for a shutdown grant that cannot come.
+
+        A broker stops taking connections once its controller quorum grants its controlled
+        shutdown; one that still takes them while fewer than a majority of the quorum's
+        controllers answer would wait minutes for that grant. Kafka's own system tests stop such a
+        node by force too.
+        """
+        host = self.settings.kafka_host
+        voters = [node for node in cluster_nodes(self.settings) if node.controller]
+        answering = sum(port_answers(host, voter.controller_port) for voter in voters)
+        return answering <= len(voters) // 2 and port_answers(host, self.node.port)
+
     def log_tail(self, lines: int = 10) -> list[str]:
         """The last lines the broker logged."""
         return tail(self.home / f"{self.name}.log", lines)
@@ -207,6 +220,7 @@ class KafkaBroker:
             after_start=(lambda: ensure_platform_topics(settings)) if last else None,
             start_timeout_s=settings.start_timeout_s,
             describe=lambda: f"bootstrap {settings.local_bootstrap}",
+            stranded=self.stranded,
         )
 
 

@@ -37,6 +37,8 @@ class ServiceSpec:
     `started` (default `ready`) is polled until it returns True or `start_timeout_s` passes;
     `ready` is what `status` reports. They differ for a server that answers only once others
     run (a broker of a new cluster answers once a majority of its controller quorum runs).
+    `stranded`, polled while the service stops, is True when it can no longer finish stopping by
+    itself (a broker whose controller quorum has stopped would wait minutes for a shutdown grant).
     """
 
     name: str
@@ -52,6 +54,7 @@ class ServiceSpec:
     after_start: Callable[[], None] | None = None
     start_timeout_s: float = 90.0
     describe: Callable[[], str] | None = None
+    stranded: Callable[[], bool] | None = None
 
 
 class State(StrEnum):
@@ -74,6 +77,36 @@ class ServiceStatus:
     log_file: Path
     log_tail: list[str]
     detail: str = ""
+
+
+STRANDED_GRACE_S = 2.0
+"""How long a stopping service must stay stranded before it is killed: a quorum seen gone once
+may be one peer's port between two states."""
+
+
+def _wait_stopping(
+    name: str, group: list[psutil.Process], timeout_s: float, stranded: Callable[[], bool] | None
+) -> list[psutil.Process]:
+    """Wait for `group` to exit; return the processes still alive when it is time to use force."""
+    deadline = time.monotonic() + timeout_s
+    stranded_since: float | None = None
+    alive = group
+    while True:
+        now = time.monotonic()
+        _, alive = psutil.wait_procs(alive, timeout=max(0.0, min(deadline - now, 0.5)))
+        if not alive:
+            return []
+        now = time.monotonic()
+        if stranded is not None and stranded():
+            stranded_since = now if stranded_since is None else stranded_since
+            if now - stranded_since >= STRANDED_GRACE_S:
+                log.warning("service cannot finish stopping on its own, killing", extra={"service": name})
+                return alive
+        else:
+            stranded_since = None
+        if now >= deadline:
+            log.warning("service did not stop in time, killing", extra={"service": name})
+            return alive
 
 
 def tail(path: Path, lines: int = 10) -> list[str]:
@@ -179,9 +212,10 @@ class Supervisor:
             spec.after_start()
         return proc
 
-    def stop(self, name: str, timeout_s: float = 20.0) -> bool:
+    def stop(self, name: str, timeout_s: float = 20.0, stranded: Callable[[], bool] | None = None) -> bool:
         """Stop the service gracefully (SIGTERM to its process group), then by force.
 
+        Force comes after `timeout_s`, or as soon as `stranded` has held for `STRANDED_GRACE_S`.
         Returns True when a running process was stopped.
         """
         proc = self._process(name)
@@ -191,9 +225,8 @@ class Supervisor:
             return False
         group = [proc, *proc.children(recursive=True)]
         self._signal_group(proc.pid, signal.SIGTERM)
-        _, alive = psutil.wait_procs(group, timeout=timeout_s)
+        alive = _wait_stopping(name, group, timeout_s, stranded)
         if alive:
-            log.warning("service did not stop in time, killing", extra={"service": name})
             self._signal_group(proc.pid, signal.SIGKILL)
             for straggler in alive:
                 try:
@@ -204,15 +237,15 @@ class Supervisor:
         record.unlink(missing_ok=True)
         return True
 
-    def stop_together(self, names: Sequence[str], timeout_s: float = 20.0) -> list[str]:
-        """Stop several services at once (each as `stop` does); returns those that were running.
+    def stop_together(self, specs: Sequence[ServiceSpec], timeout_s: float = 20.0) -> list[str]:
+        """Stop several services at once (each as `stop` does); returns the names of those that ran.
 
         The brokers of a cluster stop together: one stopped after the others would wait in vain
-        for a controller quorum to acknowledge its shutdown.
+        for a controller quorum to grant its shutdown.
         """
-        with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:
-            stopped = list(pool.map(lambda name: self.stop(name, timeout_s), names))
-        return [name for name, was_running in zip(names, stopped, strict=True) if was_running]
+        with ThreadPoolExecutor(max_workers=max(len(specs), 1)) as pool:
+            stopped = list(pool.map(lambda spec: self.stop(spec.name, timeout_s, spec.stranded), specs))
+        return [spec.name for spec, was_running in zip(specs, stopped, strict=True) if was_running]
 
     @staticmethod
     def _signal_group(pid: int, sig: signal.Signals) -> None:

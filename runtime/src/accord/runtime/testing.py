@@ -66,7 +66,8 @@ class BrokerHandle:
 
     def stop(self) -> None:
         """Stop the broker gracefully."""
-        self.supervisor.stop(self.broker.name, self.settings.stop_timeout_s)
+        broker = self.broker
+        self.supervisor.stop(broker.name, self.settings.stop_timeout_s, broker.stranded)
 
     def kill(self) -> None:
         """SIGKILL the broker, as a crash would."""
@@ -98,8 +99,7 @@ class ClusterHandle:
 
     def stop(self) -> None:
         """Stop every broker gracefully, all at once."""
-        names = [broker.broker.name for broker in self.brokers]
-        self.supervisor.stop_together(names, self.settings.stop_timeout_s)
+        self.supervisor.stop_together(kafka_service(self.settings), self.settings.stop_timeout_s)
 
 
 def _cache_dir(config: pytest.Config) -> Path:
