@@ -50,10 +50,8 @@ def test_an_s3_lake_is_read_with_the_streams_settings(s3_server: S3Server) -> No
     reader = LakeReader.from_settings(settings)
     assert not reader.exists(reader.lake.silver)
 
-    # moto offers no conditional writes: this one writer needs no commit lock
-    write_deltalake(
-        reader.lake.silver, ROWS, storage_options={**options, "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
-    )
+    # the S3 server refuses a second writer of a commit (If-None-Match), as S3 does
+    write_deltalake(reader.lake.silver, ROWS, storage_options={**options, "conditional_put": "etag"})
     rows = reader.require(reader.lake.silver, ["event_id"], ds.field("is_late"))
     assert rows["event_id"].to_pylist() == ["b"]
 

@@ -71,3 +71,35 @@ def resolve_jars(
         raise JarResolutionError(f"maven could not resolve {pom.name}:\n" + "\n".join(errors))
     stamp.write_text(digest)
     return sorted(dest.glob("*.jar"))
+
+
+def build_jar(project: Path, dest: Path) -> Path:
+    """Build the Maven project in `project` (a pom and its sources) and return its jar in `dest`.
+
+    The build runs on a copy under `dest`, so the sources' folder stays untouched; it is skipped
+    when `dest` holds the jar of the same sources (a stamp file records their hash).
+    """
+    sources = sorted(path for path in project.rglob("*") if path.is_file())
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    stamp = dest / ".built"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return next(dest.glob("*.jar"))
+    mvn = require_tool("mvn", _MAVEN_HINT)
+    if dest.exists():
+        shutil.rmtree(dest)
+    build = dest / "build"
+    shutil.copytree(project, build)
+    log.info("building a jar with maven", extra={"project": str(project), "dest": str(dest)})
+    command = [mvn, "-q", "-B", "-f", str(build / "pom.xml"), "package"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        errors = [line for line in done.stdout.splitlines() if "ERROR" in line][:5]
+        raise JarResolutionError(f"maven could not build {project.name}:\n" + "\n".join(errors))
+    (jar,) = (build / "target").glob("*.jar")
+    built = dest / jar.name
+    shutil.move(jar, built)
+    shutil.rmtree(build)
+    stamp.write_text(digest.hexdigest())
+    return built

@@ -1,4 +1,5 @@
-"""The Spark connector jars (Kafka source, spark-avro, Delta, optionally S3A), resolved by Maven once.
+"""The Spark connector jars (Kafka source, spark-avro, Delta, optionally S3A and the lake's S3 log store),
+resolved or built by Maven once.
 
 pyspark already ships Scala, Hadoop's shaded client, Avro, Parquet, Jackson and the logging
 stack; a second copy of any of them at another version on the classpath only causes
@@ -11,7 +12,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from accord.runtime.jars import resolve_jars
+from accord.runtime.jars import build_jar, resolve_jars
 
 _VERSIONED_JAR = re.compile(r"^(?P<artifact>.+?)-\d[^-]*(?:-[^-]+)*\.jar$")
 
@@ -47,3 +48,13 @@ def connector_jars(cache_dir: Path, *, s3: bool = False) -> list[Path]:
         profiles=("s3",) if s3 else (),
         exclude_artifact_ids=sorted(pyspark_artifacts()),
     )
+
+
+S3_CONDITIONAL_LOG_STORE = "dev.accord.delta.S3ConditionalPutLogStore"
+"""The Delta log store (`jvm/logstore`) that commits on S3 with conditional writes."""
+
+
+def log_store_jar(cache_dir: Path) -> Path:
+    """Build (first call only) and return the jar of the S3 conditional-write log store."""
+    project = Path(str(resources.files("accord.streaming") / "jvm" / "logstore"))
+    return build_jar(project, cache_dir / "jvm" / "logstore")

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from accord.streaming.jars import connector_jars
+from accord.streaming.jars import S3_CONDITIONAL_LOG_STORE, connector_jars, log_store_jar
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.spark_logs import driver_java_options
 
@@ -21,6 +21,8 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
     """Every Spark setting the jobs need, as a plain mapping (also what a cluster submit would pass)."""
     with_s3 = settings.uses_s3 if s3 is None else s3
     jars = connector_jars(settings.cache_dir, s3=with_s3)
+    if with_s3 and settings.s3_log_store == "conditional-put":
+        jars.append(log_store_jar(settings.cache_dir))
     conf = {
         "spark.jars": ",".join(str(jar.resolve()) for jar in jars),
         "spark.driver.memory": settings.spark_driver_memory,
@@ -56,6 +58,10 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
         conf.update(_executor_conf(settings))
     if with_s3:
         conf.update(_s3a_conf(settings))
+        if settings.s3_log_store == "conditional-put":
+            # two applications committing one version: S3 refuses the second (RUNBOOK, "Several
+            # writers on one S3 lake")
+            conf["spark.delta.logStore.s3a.impl"] = S3_CONDITIONAL_LOG_STORE
     return conf
 
 

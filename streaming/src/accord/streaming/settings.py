@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -123,6 +124,11 @@ class StreamingSettings(BaseSettings):
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
     s3_path_style: bool = True
+    s3_log_store: Literal["conditional-put", "single-driver"] = Field(
+        default="conditional-put",
+        description="how Delta commits on S3: conditional writes (several writing applications) "
+        "or Delta's default, safe inside one Spark application only (servers without If-None-Match)",
+    )
 
     @property
     def uses_s3(self) -> bool:

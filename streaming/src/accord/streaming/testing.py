@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import subprocess
+import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -513,6 +514,21 @@ class S3Server:
         )
 
 
+class _WritesOneAtATime:
+    """A WSGI app that lets one write in at a time: moto checks `If-None-Match` and stores the
+    object in two steps, where S3 does both at once."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return list(self.app(environ, start_response))
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 @pytest.fixture
 def s3_server() -> Iterator[S3Server]:
     """A moto S3 server on a free loopback port with an empty bucket of its own, for one test.
@@ -520,14 +536,22 @@ def s3_server() -> Iterator[S3Server]:
     moto keeps its buckets in the memory of this process across servers, so each test's bucket
     has a name of its own: no test reads the tables an earlier test left behind.
     """
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
+    app = _WritesOneAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="s3-server", daemon=True)
+    thread.start()
     try:
         s3 = S3Server(endpoint=f"http://127.0.0.1:{port}", bucket=f"accord-lake-{uuid.uuid4().hex[:12]}")
         s3.client().create_bucket(Bucket=s3.bucket)
         yield s3
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join()
