@@ -7,7 +7,7 @@ topic has when the test begins, so tests never see each other's events. `lake` a
 `write_silver` give a test an empty lake and Silver-shaped rows (`silver_event`) written to it,
 for what reads Silver (Gold, the ledger, trace) without running the jobs. `read_events` reads
 back from the `events` topic what a client sent through the gateway. `s3_server` is an
-S3-compatible server (moto) on loopback with one empty bucket, for a lake on S3.
+S3-compatible server (moto, and SeaweedFS) on loopback with one empty bucket, for a lake on S3.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import threading
 import uuid
@@ -30,7 +31,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from accord.runtime.ports import free_port
+from accord.runtime.jars import require_tool
+from accord.runtime.ports import free_port, free_port_block
 from accord.runtime.testing import KafkaRecord, TopicReader
 from accord.runtime.waiting import wait_until
 from accord.streaming.lake import Lake
@@ -529,13 +531,45 @@ class _WritesOneAtATime:
             return list(self.app(environ, start_response))
 
 
-@pytest.fixture
-def s3_server() -> Iterator[S3Server]:
-    """A moto S3 server on a free loopback port with an empty bucket of its own, for one test.
+SEAWEEDFS_VERSION = "v0.0.0-20261109003541-7506e5f91cd6"
+"""The SeaweedFS module version (4.53) the Go module proxy serves; its `weed` command is the server."""
 
-    moto keeps its buckets in the memory of this process across servers, so each test's bucket
-    has a name of its own: no test reads the tables an earlier test left behind.
+S3_TEST_SERVERS = [
+    name.strip()
+    for name in os.environ.get("ACCORD_TEST_S3_SERVERS", "moto,seaweedfs").split(",")
+    if name.strip()
+]
+"""The S3-compatible servers every S3 test runs against (`ACCORD_TEST_S3_SERVERS`)."""
+
+
+def seaweedfs_binary(cache_dir: Path) -> Path:
+    """SeaweedFS's `weed`, built with Go from the module proxy into `cache_dir` on first use.
+
+    `go install module@version` refuses a module whose go.mod has replace directives, as
+    SeaweedFS's has, so its source is downloaded and built as the main module.
     """
+    binary = cache_dir / "seaweedfs" / SEAWEEDFS_VERSION / "weed"
+    if binary.exists():
+        return binary
+    go = require_tool("go", "Install Go 1.25+ (https://go.dev/dl/, or apt-get install golang).")
+    module = f"github.com/seaweedfs/seaweedfs@{SEAWEEDFS_VERSION}"
+    downloaded = subprocess.run(
+        [go, "mod", "download", "-json", module], capture_output=True, text=True, check=True
+    )
+    source = binary.parent / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(json.loads(downloaded.stdout)["Dir"], source)
+    for folder in [source, *source.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o755)  # the module cache is read-only; the build writes beside its sources
+    # a few minutes on two cores, once per cache; Go's progress goes to the test's stderr
+    subprocess.run([go, "build", "-o", str(binary), "./weed"], cwd=source, check=True)
+    shutil.rmtree(source)
+    return binary
+
+
+@contextlib.contextmanager
+def _moto_server() -> Iterator[str]:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -549,9 +583,74 @@ def s3_server() -> Iterator[S3Server]:
     thread = threading.Thread(target=server.serve_forever, name="s3-server", daemon=True)
     thread.start()
     try:
-        s3 = S3Server(endpoint=f"http://127.0.0.1:{port}", bucket=f"accord-lake-{uuid.uuid4().hex[:12]}")
-        s3.client().create_bucket(Bucket=s3.bucket)
-        yield s3
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
         thread.join()
+
+
+@contextlib.contextmanager
+def _seaweedfs_server(binary: Path, data: Path) -> Iterator[str]:
+    """One `weed server` process: master, volume server, filer and S3 gateway, all on loopback."""
+    first = free_port_block(8)
+    flags = [
+        f"-{role}{port}={first + 2 * index + offset}"
+        for index, role in enumerate(("master", "volume", "filer", "s3"))
+        for offset, port in enumerate((".port", ".port.grpc"))
+    ]
+    data.mkdir(parents=True)
+    command = [
+        str(binary), "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-filer", "-s3",
+        # the S3 gateway's Iceberg and Lance catalogs are not needed and would take fixed ports
+        "-s3.port.iceberg=0", "-s3.port.lance=0", *flags,
+    ]  # fmt: skip
+    credentials = {"AWS_ACCESS_KEY_ID": S3_TEST_CREDENTIAL, "AWS_SECRET_ACCESS_KEY": S3_TEST_CREDENTIAL}
+    endpoint = f"http://127.0.0.1:{first + 6}"
+    with data.with_suffix(".log").open("wb") as log_out:
+        server = subprocess.Popen(
+            command, env={**os.environ, **credentials}, stdout=log_out, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until(lambda: _answers_health(endpoint), timeout_s=60, describe="SeaweedFS's S3 gateway answers")
+        yield endpoint
+    finally:
+        # the test is over and its data a temporary folder: a graceful stop of every role
+        # (tens of seconds) would only hold up the next test
+        server.kill()
+        server.wait(timeout=10)
+
+
+def _answers_health(endpoint: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{endpoint}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=[pytest.mark.seaweedfs] if name == "seaweedfs" else [])
+        for name in S3_TEST_SERVERS
+    ]
+)
+def s3_server(
+    request: pytest.FixtureRequest, tmp_path: Path, pytestconfig: pytest.Config
+) -> Iterator[S3Server]:
+    """An S3-compatible server on a free loopback port with an empty bucket of its own, for one test:
+    moto (in this process), and SeaweedFS (built from the Go module proxy, the lake's server in
+    docker-compose), unless `ACCORD_TEST_S3_SERVERS` names only one of them.
+
+    moto keeps its buckets in the memory of this process across servers, so each test's bucket
+    has a name of its own: no test reads the tables an earlier test left behind.
+    """
+    if request.param == "moto":
+        server = _moto_server()
+    else:
+        binary = seaweedfs_binary(Path(pytestconfig.rootpath) / ".cache")
+        server = _seaweedfs_server(binary, tmp_path / "seaweedfs")
+    with server as endpoint:
+        s3 = S3Server(endpoint=endpoint, bucket=f"accord-lake-{uuid.uuid4().hex[:12]}")
+        s3.client().create_bucket(Bucket=s3.bucket)
+        yield s3
