@@ -563,7 +563,9 @@ def seaweedfs_binary(cache_dir: Path) -> Path:
         if folder.is_dir():
             folder.chmod(0o755)  # the module cache is read-only; the build writes beside its sources
     # a few minutes on two cores, once per cache; Go's progress goes to the test's stderr
-    subprocess.run([go, "build", "-o", str(binary), "./weed"], cwd=source, check=True)
+    partial = binary.with_suffix(".part")  # an interrupted build leaves no binary that looks whole
+    subprocess.run([go, "build", "-o", str(partial), "./weed"], cwd=source, check=True)
+    partial.rename(binary)
     shutil.rmtree(source)
     return binary
 
