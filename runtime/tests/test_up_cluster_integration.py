@@ -24,7 +24,10 @@ def accord(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ACCORD, *args], env=env, capture_output=True, text=True, check=False, timeout=300)
 
 
-def cluster_env(tmp_path: Path, pytestconfig: pytest.Config, first: int) -> dict[str, str]:
+@pytest.fixture
+def cluster(tmp_path: Path, pytestconfig: pytest.Config) -> tuple[dict[str, str], str]:
+    """`accord`'s environment for a 3-broker cluster on a free port block, and its bootstrap list."""
+    first = free_port_block(KAFKA_PORT_STRIDE * 3)
     env = {key: value for key, value in os.environ.items() if not key.startswith("ACCORD_KAFKA_")}
     env.update(
         {
@@ -37,7 +40,7 @@ def cluster_env(tmp_path: Path, pytestconfig: pytest.Config, first: int) -> dict
             "COLUMNS": "200",
         }
     )
-    return env
+    return env, ",".join(f"127.0.0.1:{first + KAFKA_PORT_STRIDE * i}" for i in range(3))
 
 
 def replicas_of_platform_topics(bootstrap: str) -> set[int]:
@@ -49,12 +52,20 @@ def replicas_of_platform_topics(bootstrap: str) -> set[int]:
     }
 
 
+def wait_for_three_replicas(bootstrap: str) -> None:
+    """Every platform topic partition lists 3 replicas (a broker's metadata can lag a moment)."""
+    wait_until(
+        lambda: replicas_of_platform_topics(bootstrap),
+        until=lambda found: found == {3},
+        timeout_s=60,
+        describe="every platform topic partition with 3 replicas in the metadata",
+    )
+
+
 def test_up_runs_a_three_broker_cluster_and_down_stops_it(
-    tmp_path: Path, pytestconfig: pytest.Config
+    cluster: tuple[dict[str, str], str],
 ) -> None:
-    first = free_port_block(KAFKA_PORT_STRIDE * 3)
-    env = cluster_env(tmp_path, pytestconfig, first)
-    bootstrap = ",".join(f"127.0.0.1:{first + KAFKA_PORT_STRIDE * i}" for i in range(3))
+    env, bootstrap = cluster
     try:
         up = accord(env, "up", "--only", "kafka")
         assert up.returncode == 0, up.stdout + up.stderr
@@ -62,12 +73,7 @@ def test_up_runs_a_three_broker_cluster_and_down_stops_it(
         assert accord(env, "status", "--only", "kafka").returncode == 0
         metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
         assert sorted(metadata.brokers) == [1, 2, 3]
-        wait_until(
-            lambda: replicas_of_platform_topics(bootstrap),
-            until=lambda found: found == {3},
-            timeout_s=60,
-            describe="every platform topic partition with 3 replicas in the metadata",
-        )
+        wait_for_three_replicas(bootstrap)
     finally:
         down = accord(env, "down", "--only", "kafka")
     assert down.returncode == 0, down.stderr
@@ -78,11 +84,9 @@ def test_up_runs_a_three_broker_cluster_and_down_stops_it(
 
 
 def test_a_broker_left_without_its_quorum_is_stopped_at_once_and_restarts(
-    tmp_path: Path, pytestconfig: pytest.Config
+    cluster: tuple[dict[str, str], str],
 ) -> None:
-    first = free_port_block(KAFKA_PORT_STRIDE * 3)
-    env = cluster_env(tmp_path, pytestconfig, first)
-    bootstrap = ",".join(f"127.0.0.1:{first + KAFKA_PORT_STRIDE * i}" for i in range(3))
+    env, bootstrap = cluster
     try:
         assert accord(env, "up", "--only", "kafka").returncode == 0
         # two of the three controllers go first: the last broker's shutdown can never be granted
@@ -97,12 +101,7 @@ def test_a_broker_left_without_its_quorum_is_stopped_at_once_and_restarts(
         # the broker stopped by force recovers its logs and rejoins with every replica
         again = accord(env, "up", "--only", "kafka")
         assert again.returncode == 0, again.stdout + again.stderr
-        wait_until(
-            lambda: replicas_of_platform_topics(bootstrap),
-            until=lambda found: found == {3},
-            timeout_s=60,
-            describe="every platform topic partition with 3 replicas after the restart",
-        )
+        wait_for_three_replicas(bootstrap)
     finally:
         accord(env, "down", "--only", "kafka")
     assert accord(env, "status", "--only", "kafka").returncode == 1
