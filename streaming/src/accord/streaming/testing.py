@@ -649,9 +649,11 @@ def s3_server(
     """
     if request.param == "moto":
         server = _moto_server()
-    else:
+    elif request.param == "seaweedfs":
         binary = seaweedfs_binary(Path(pytestconfig.rootpath) / ".cache")
         server = _seaweedfs_server(binary, tmp_path / "seaweedfs")
+    else:
+        raise ValueError(f"ACCORD_TEST_S3_SERVERS names {request.param!r}: the servers are moto, seaweedfs")
     with server as endpoint:
         s3 = S3Server(endpoint=endpoint, bucket=f"accord-lake-{uuid.uuid4().hex[:12]}")
         s3.client().create_bucket(Bucket=s3.bucket)
