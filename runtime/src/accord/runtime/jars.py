@@ -63,12 +63,7 @@ def resolve_jars(
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     log.info("resolving jars with maven", extra={"pom": str(pom), "dest": str(dest)})
-    done = subprocess.run(
-        [mvn, "-q", "-B", "-f", str(pom), *args], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        errors = [line for line in done.stdout.splitlines() if "ERROR" in line][:5]
-        raise JarResolutionError(f"maven could not resolve {pom.name}:\n" + "\n".join(errors))
+    _run_maven(mvn, pom, args, f"resolve {pom.name}")
     stamp.write_text(digest)
     return sorted(dest.glob("*.jar"))
 
@@ -92,14 +87,20 @@ def build_jar(project: Path, dest: Path) -> Path:
     build = dest / "build"
     shutil.copytree(project, build)
     log.info("building a jar with maven", extra={"project": str(project), "dest": str(dest)})
-    command = [mvn, "-q", "-B", "-f", str(build / "pom.xml"), "package"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        errors = [line for line in done.stdout.splitlines() if "ERROR" in line][:5]
-        raise JarResolutionError(f"maven could not build {project.name}:\n" + "\n".join(errors))
+    _run_maven(mvn, build / "pom.xml", ["package"], f"build {project.name}")
     (jar,) = (build / "target").glob("*.jar")
     built = dest / jar.name
     shutil.move(jar, built)
     shutil.rmtree(build)
     stamp.write_text(digest.hexdigest())
     return built
+
+
+def _run_maven(mvn: str, pom: Path, args: Sequence[str], what: str) -> None:
+    """Run Maven quietly on `pom`; a failure raises `JarResolutionError` with its first errors."""
+    done = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(pom), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        errors = [line for line in done.stdout.splitlines() if "ERROR" in line][:5]
+        raise JarResolutionError(f"maven could not {what}:\n" + "\n".join(errors))

@@ -111,6 +111,11 @@ def job_env(settings: StreamingSettings, **extra: str) -> dict[str, str]:
     }
     if settings.spark_cores_max is not None:
         env["ACCORD_SPARK_CORES_MAX"] = str(settings.spark_cores_max)
+    if settings.s3_endpoint:
+        env |= {"ACCORD_S3_ENDPOINT": settings.s3_endpoint, "ACCORD_S3_REGION": settings.s3_region}
+    if settings.s3_access_key and settings.s3_secret_key:
+        env["ACCORD_S3_ACCESS_KEY"] = settings.s3_access_key.get_secret_value()
+        env["ACCORD_S3_SECRET_KEY"] = settings.s3_secret_key.get_secret_value()
     return {**env, **extra}
 
 
