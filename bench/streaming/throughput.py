@@ -60,11 +60,13 @@ from accord.schemas.register import register_catalog
 from accord.streaming.batch_schemas import BatchSchemaResolver, RegistrySchemas
 from accord.streaming.bronze import ensure_bronze_table, kafka_options, start_bronze
 from accord.streaming.delta_io import load_if_exists
+from accord.streaming.empty_tables import ensure_tables
 from accord.streaming.ingest import INGEST_QUERY, start_ingest
 from accord.streaming.lake import Lake
 from accord.streaming.progress import ProgressFile
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
+from accord.streaming.warmup import warm_up
 from accord.wire.headers import RECEIVED_AT, SENT_AT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,7 +258,10 @@ def _commit_times(table_path: str) -> dict[str, float]:
     return files
 
 
-def _row_freshness(spark: Any, table_path: str, id_column: Any, acked: dict[str, float]) -> list[float]:
+def _row_freshness(
+    spark: Any, table_path: str, id_column: Any, acked: dict[str, float]
+) -> list[tuple[float, float]]:
+    """(acknowledged at, seconds until visible) of every acknowledged row of the table."""
     from pyspark.sql import functions as sf
 
     commits = _commit_times(table_path)
@@ -273,7 +278,8 @@ def _row_freshness(spark: Any, table_path: str, id_column: Any, acked: dict[str,
             continue
         # Spark names the file `file:/…`, the log relative to the table
         relative = Path(unquote(urlparse(row.file).path)).relative_to(root)
-        out.append(commits[str(relative)] - acked[row.event_id])
+        acked_at = acked[row.event_id]
+        out.append((acked_at, commits[str(relative)] - acked_at))
     return out
 
 
@@ -336,6 +342,10 @@ def _freshness(
     progress = ProgressFile(settings.state_dir)
     acked: dict[str, float] = {}
     jobs: dict[int, int] = {}
+    # what the stream service does before its query starts (`accord.streaming.app.run`)
+    ensure_tables(spark, settings, catalog)
+    with console.status("warming up …"):
+        warm_up(spark, settings, catalog)
     query = start_ingest(spark, settings, catalog, progress=progress)
     try:
         # "latest" is resolved at the first trigger: events sent before it would be skipped
@@ -387,7 +397,7 @@ def _print_freshness(result: dict[str, Any], rate: int, seconds: int) -> None:
     for column in ("table", "events", "p50 s", "p95 s", "max s"):
         table.add_column(column, justify="right")
     for name in ("bronze", "silver"):
-        lags = result[name]
+        lags = [lag for _, lag in result[name]]
         table.add_row(
             name,
             f"{len(lags)} of {result['acked']}",
@@ -396,12 +406,33 @@ def _print_freshness(result: dict[str, Any], rate: int, seconds: int) -> None:
             f"{max(lags):.2f}",
         )
     console.print(table)
+    _print_freshness_by_minute(result)
     jobs = result["jobs"]
     if jobs:
         console.print(
             f"Spark jobs per micro-batch: median {statistics.median(jobs):.0f}, "
             f"min {min(jobs)}, max {max(jobs)} over {len(jobs)} sampled batches"
         )
+
+
+def _print_freshness_by_minute(result: dict[str, Any]) -> None:
+    """Silver's freshness per minute of the load: a fresh service's first batches apart from the rest."""
+    start = min(acked_at for acked_at, _ in result["silver"])
+    minutes: dict[int, list[float]] = {}
+    for acked_at, lag in result["silver"]:
+        minutes.setdefault(int((acked_at - start) // 60), []).append(lag)
+    table = Table(title="silver freshness per minute of the load")
+    for column in ("minute", "events", "p50 s", "p95 s", "max s"):
+        table.add_column(column, justify="right")
+    for minute, lags in sorted(minutes.items()):
+        table.add_row(
+            str(minute + 1),
+            str(len(lags)),
+            f"{_percentile(lags, 0.5):.2f}",
+            f"{_percentile(lags, 0.95):.2f}",
+            f"{max(lags):.2f}",
+        )
+    console.print(table)
 
 
 # --- dedup cost ----------------------------------------------------------------------------

@@ -90,6 +90,8 @@ def test_the_running_stream_exports_its_batches_and_starts_with_every_fixed_tabl
             describe=f"the stream ready (log {log_path})",
         )
         port = int(app["metrics_port"])
+        # the service warmed up on synthetic records (default settings) before its query started
+        assert '"msg": "stream warmed up"' in log_path.read_text()
         assert scrape(port)[("accord_stream_ready", frozenset())] == 1
         # a healthy lake, no record yet: delta-rs reads an empty Quarantine
         lake = Lake.from_settings(settings)

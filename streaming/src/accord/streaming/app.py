@@ -32,6 +32,7 @@ from accord.streaming.schema_cache import stream_catalog
 from accord.streaming.session import build_session
 from accord.streaming.settings import StreamingSettings
 from accord.streaming.silver import start_silver
+from accord.streaming.warmup import warm_up
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,6 +64,8 @@ def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: 
     """Run the chosen queries until SIGTERM/SIGINT (or, with `once`, over what is available now)."""
     spark = build_session(settings, "accord-stream-" + "-".join(queries))
     ensure_tables(spark, settings, stream_catalog(settings))
+    if not once:
+        warm_up(spark, settings, stream_catalog(settings))
     progress = ProgressFile(settings.state_dir)
     spark.streams.addListener(make_listener(progress))
     metrics = None if once else serve_metrics(settings, progress)

@@ -7,8 +7,10 @@ replay (see `accord.streaming.replay`) only appends offsets the table does not h
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from accord.streaming import delta_io
 from accord.streaming.framing import header_epoch_millis, schema_id
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
@@ -61,13 +63,11 @@ BRONZE_SCHEMA = (
 )
 
 
-def ensure_bronze_table(spark: SparkSession, path: str) -> None:
-    """Create the empty Bronze table, so Silver can start streaming from it before any record arrives."""
-    from delta.tables import DeltaTable
-
-    DeltaTable.createIfNotExists(spark).location(path).addColumns(
-        spark.createDataFrame([], BRONZE_SCHEMA).schema
-    ).partitionedBy(*BRONZE_PARTITIONS).execute()
+def ensure_bronze_table(spark: SparkSession, path: str, properties: Mapping[str, str] | None = None) -> None:
+    """Create the empty Bronze table, so Silver can stream from it before any record arrives."""
+    delta_io.create_if_missing(
+        spark, path, BRONZE_SCHEMA, partition_by=BRONZE_PARTITIONS, properties=properties
+    )
 
 
 def kafka_reader(spark: SparkSession, settings: StreamingSettings) -> DataFrame:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,13 +163,14 @@ def append(
     partition_by: Sequence[str] = (),
     txn: Txn | None = None,
     reader: LakeReader | None = None,
-    optimize_write: bool = False,
+    optimize_write: bool | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> None:
-    """Append `df` to the table at `path` (creating it), at most once per `txn`.
+    """Append `df` to the table at `path` (creating it with `properties`), at most once per `txn`.
 
     A `txn` needs the `reader` that looks its marker up. `optimize_write` shuffles the rows by
     partition before writing, so each partition a batch touches gets one file rather than one
-    per task.
+    per task; None leaves it to the session's `spark.databricks.delta.optimizeWrite.enabled`.
     """
     if txn is not None:
         if reader is None:
@@ -177,13 +178,38 @@ def append(
         if is_committed(df.sparkSession, reader, path, txn):
             return
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
-    if optimize_write:
-        writer = writer.option("optimizeWrite", "true")
+    if optimize_write is not None:
+        writer = writer.option("optimizeWrite", str(optimize_write).lower())
     if partition_by:
         writer = writer.partitionBy(*partition_by)
+    # Delta takes `delta.*` options as the properties of a table the write creates, and ignores
+    # them for an existing one
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)
     if txn is not None:
         writer = writer.option("userMetadata", txn.marker())
     writer.save(path)
+
+
+def create_if_missing(
+    spark: SparkSession,
+    path: str,
+    schema: str,
+    *,
+    partition_by: Sequence[str] = (),
+    properties: Mapping[str, str] | None = None,
+) -> None:
+    """Create an empty table of `schema` (Spark DDL) with `properties` at `path`, unless one is there."""
+    from delta.tables import DeltaTable
+
+    builder = (
+        DeltaTable.createIfNotExists(spark)
+        .location(path)
+        .addColumns(spark.createDataFrame([], schema).schema)
+    )
+    for key, value in (properties or {}).items():
+        builder = builder.property(key, value)
+    builder.partitionedBy(*partition_by).execute()
 
 
 def _aligned(df: DataFrame, target: DataFrame) -> DataFrame:

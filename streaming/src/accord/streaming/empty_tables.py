@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from accord.streaming import delta_io, ops, quarantine
+from accord.streaming import checkpoints, delta_io, ops, quarantine
 from accord.streaming.batch_schemas import BatchSchemaResolver
 from accord.streaming.bronze import ensure_bronze_table
 from accord.streaming.experiments import ASSIGNMENTS_SCHEMA
@@ -37,15 +37,14 @@ def fixed_tables(lake: Lake) -> dict[str, str]:
 
 def ensure_tables(spark: SparkSession, settings: StreamingSettings, catalog: BatchSchemaResolver) -> None:
     """Create each table of the lake that does not exist yet; existing tables are left as they are."""
-    from delta.tables import DeltaTable
-
     lake = Lake.from_settings(settings)
-    ensure_bronze_table(spark, lake.bronze)
+    ensure_bronze_table(spark, lake.bronze, checkpoints.creation_properties(settings, lake.bronze))
     ensure_silver(spark, settings, catalog)
     for path, schema in fixed_tables(lake).items():
         if delta_io.table_exists(spark, path):
             continue
-        DeltaTable.createIfNotExists(spark).location(path).addColumns(
-            spark.createDataFrame([], schema).schema
-        ).execute()
+        delta_io.create_if_missing(
+            spark, path, schema, properties=checkpoints.creation_properties(settings, path)
+        )
         log.info("empty table created", extra={"table": path})
+    checkpoints.keep_intervals(spark, settings)

@@ -22,6 +22,7 @@ match that is the very record being processed can be checked against Silver chea
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from functools import reduce
 from typing import TYPE_CHECKING
 
@@ -110,14 +111,20 @@ def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None, reader: LakeRea
     if txn is None:
         delta_io.insert_new(frame, path, KEYS, partition_by=(BUCKET_COLUMN,))
     else:
-        delta_io.append(frame, path, partition_by=(BUCKET_COLUMN,), txn=txn, reader=reader)
+        # the batch's few index rows, one task: a file per bucket without an optimized write's shuffle
+        one_task = frame.coalesce(1)
+        delta_io.append(
+            one_task, path, partition_by=(BUCKET_COLUMN,), txn=txn, reader=reader, optimize_write=False
+        )
 
 
-def ensure(spark: SparkSession, path: str, silver_path: str) -> None:
-    """Build the index from Silver when a lake written before the index has none."""
+def ensure(
+    spark: SparkSession, path: str, silver_path: str, properties: Mapping[str, str] | None = None
+) -> None:
+    """Build the index (a table with `properties`) from Silver when a lake written before has none."""
     if delta_io.table_exists(spark, path):
         return
     silver = delta_io.load_if_exists(spark, silver_path)
     if silver is not None:
         rows = silver.withColumn(BUCKET_COLUMN, bucket()).select(*COLUMNS)
-        delta_io.append(rows, path, partition_by=(BUCKET_COLUMN,))
+        delta_io.append(rows, path, partition_by=(BUCKET_COLUMN,), properties=properties)

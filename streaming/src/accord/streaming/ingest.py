@@ -81,8 +81,15 @@ class IngestBatch:
 
         def write_bronze() -> None:
             nonlocal bronze_ms
+            # one task writes the cached rows: a file per ingest date, without the shuffle an
+            # optimized write would add
             delta_io.append(
-                bronze, self.lake.bronze, partition_by=BRONZE_PARTITIONS, txn=txn, reader=self.silver.reader
+                bronze.coalesce(1),
+                self.lake.bronze,
+                partition_by=BRONZE_PARTITIONS,
+                txn=txn,
+                reader=self.silver.reader,
+                optimize_write=False,
             )
             bronze_ms = int((time.monotonic() - started) * 1000)
 

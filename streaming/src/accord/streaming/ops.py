@@ -95,4 +95,5 @@ def record_batch(
     row = asdict(counts)
     frame = spark.createDataFrame([tuple(row[name.split()[0]] for name in SCHEMA.split(", "))], SCHEMA)
     txn = delta_io.Txn(app_id, counts.batch_id) if app_id else None
-    delta_io.append(frame, path, txn=txn, reader=reader)
+    # one row makes one file without the shuffle of an optimized write, a Spark job per batch
+    delta_io.append(frame, path, txn=txn, reader=reader, optimize_write=False)

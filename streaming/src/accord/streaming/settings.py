@@ -83,6 +83,11 @@ class StreamingSettings(BaseSettings):
     poison_max_records: int = Field(
         default=10, ge=1, description="more records of one batch failing alone fail the batch instead"
     )
+    stream_warmup_batches: int = Field(
+        default=3,
+        ge=0,
+        description="synthetic batches a starting stream service runs first (JIT warm-up); 0: none",
+    )
     restart_backoff_s: float = Field(default=1.0, description="first delay before restarting a dead query")
     restart_backoff_max_s: float = Field(default=60.0, description="longest delay between restarts")
 

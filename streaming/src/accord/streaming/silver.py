@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from accord.streaming import dedup, delta_io, id_index, quarantine
+from accord.streaming import checkpoints, dedup, delta_io, id_index, quarantine
 from accord.streaming.batch_schemas import BatchSchemaResolver, BatchSchemas, ResolvedWriter
 from accord.streaming.bronze import BRONZE_SCHEMA, ensure_bronze_table
 from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
@@ -406,14 +406,16 @@ class SilverBatch:
 
         def append() -> None:
             # classification already checked every row against the index, so a plain append
-            # suffices; the stream's txn makes a re-run of a committed batch a no-op
+            # suffices; the stream's txn makes a re-run of a committed batch a no-op. A stream
+            # batch is written by one task (a file per date, no shuffle); a backfill's range can
+            # be large, and an optimized write spreads it over the cores
             delta_io.append(
-                rows,
+                rows.coalesce(1) if txn is not None else rows,
                 self.lake.silver,
                 partition_by=PARTITION_COLUMNS,
                 txn=txn,
                 reader=self.reader,
-                optimize_write=True,
+                optimize_write=txn is None,
             )
 
         if txn is not None and self.overlap_writes:
@@ -453,9 +455,12 @@ def ensure_silver(spark: SparkSession, settings: StreamingSettings, catalog: Bat
             if rows is None:
                 log.info("silver left to its first write: no event contract is registered")
             else:
-                delta_io.append(rows, lake.silver, partition_by=PARTITION_COLUMNS)
+                properties = checkpoints.creation_properties(settings, lake.silver)
+                delta_io.append(rows, lake.silver, partition_by=PARTITION_COLUMNS, properties=properties)
                 log.info("empty table created", extra={"table": lake.silver})
-    id_index.ensure(spark, lake.event_ids, lake.silver)
+    id_index.ensure(
+        spark, lake.event_ids, lake.silver, checkpoints.creation_properties(settings, lake.event_ids)
+    )
 
 
 def _stamped(inserts: DataFrame, batch_id: int) -> DataFrame:

@@ -60,6 +60,8 @@ def spark_settings(
         cache_dir=Path(pytestconfig.rootpath) / ".cache",
         shuffle_partitions=2,
         trigger_interval="1 second",
+        # the tests start stream services by the dozen; the warm-up has tests of its own
+        stream_warmup_batches=0,
     )
 
 
@@ -105,6 +107,7 @@ def job_env(settings: StreamingSettings, **extra: str) -> dict[str, str]:
         "ACCORD_SPARK_MASTER": settings.spark_master,
         "ACCORD_SPARK_EXECUTOR_MEMORY": settings.spark_executor_memory,
         "ACCORD_SPARK_EXECUTOR_CORES": str(settings.spark_executor_cores),
+        "ACCORD_STREAM_WARMUP_BATCHES": str(settings.stream_warmup_batches),
         "ACCORD_LOG_LEVEL": "INFO",
         # tests run every server on loopback, the driver that executors connect back to included
         "SPARK_LOCAL_IP": "127.0.0.1",
