@@ -36,7 +36,10 @@ def fixed_tables(lake: Lake) -> dict[str, str]:
 
 
 def ensure_tables(spark: SparkSession, settings: StreamingSettings, catalog: BatchSchemaResolver) -> None:
-    """Create each table of the lake that does not exist yet; existing tables are left as they are."""
+    """Create each table of the lake that does not exist yet; existing ones keep their rows and schema.
+
+    The stream's tables get their checkpoint intervals (`accord.streaming.checkpoints`), new or not.
+    """
     lake = Lake.from_settings(settings)
     ensure_bronze_table(spark, lake.bronze, checkpoints.creation_properties(settings, lake.bronze))
     ensure_silver(spark, settings, catalog)
