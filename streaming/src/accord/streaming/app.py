@@ -63,9 +63,10 @@ def _starter(
 def run(settings: StreamingSettings, queries: Sequence[str] = QUERIES, *, once: bool = False) -> None:
     """Run the chosen queries until SIGTERM/SIGINT (or, with `once`, over what is available now)."""
     spark = build_session(settings, "accord-stream-" + "-".join(queries))
-    ensure_tables(spark, settings, stream_catalog(settings))
+    catalog = stream_catalog(settings)
+    ensure_tables(spark, settings, catalog)
     if not once:
-        warm_up(spark, settings, stream_catalog(settings))
+        warm_up(spark, settings, catalog)
     progress = ProgressFile(settings.state_dir)
     spark.streams.addListener(make_listener(progress))
     metrics = None if once else serve_metrics(settings, progress)

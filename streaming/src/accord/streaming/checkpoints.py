@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from accord.streaming import delta_io
+from accord.streaming.inspect.tables import LakeReader
 from accord.streaming.lake import Lake
 from accord.streaming.settings import StreamingSettings
 
@@ -48,13 +48,13 @@ def keep_intervals(spark: SparkSession, settings: StreamingSettings) -> None:
     the stream's start, before its queries write: a property change is a metadata commit, which
     fails the appends committed beside it.
     """
-    from delta.tables import DeltaTable
-
+    # the table's properties from its log, read by delta-rs: no Spark job at each start
+    reader = LakeReader.from_settings(settings)
     for path, interval in stream_intervals(settings).items():
-        if not delta_io.table_exists(spark, path):
+        table = reader.table(path)
+        if table is None:
             continue
-        detail = DeltaTable.forPath(spark, path).detail().select("properties").first()
-        current = None if detail is None else detail[0].get(INTERVAL_PROPERTY)
+        current = table.metadata().configuration.get(INTERVAL_PROPERTY)
         if current == str(interval):
             continue
         spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('{INTERVAL_PROPERTY}' = '{interval}')")
