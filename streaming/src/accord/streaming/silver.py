@@ -19,12 +19,13 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from accord.streaming import checkpoints, dedup, delta_io, id_index, quarantine
 from accord.streaming.batch_schemas import BatchSchemaResolver, BatchSchemas, ResolvedWriter
 from accord.streaming.bronze import BRONZE_SCHEMA, ensure_bronze_table
-from accord.streaming.decode import BAD_FRAMING, CONFLICTING_DUPLICATE, UNKNOWN_SCHEMA, decode
+from accord.streaming.decode import CONFLICTING_DUPLICATE, Decoded, decode
 from accord.streaming.errors import SchemaLookupError, StreamFailedError
 from accord.streaming.experiments import EXPOSURE_TYPE, attach_experiments, record_exposures
 from accord.streaming.inspect.tables import LakeReader
@@ -36,7 +37,7 @@ from accord.streaming.together import run_together
 from accord.streaming.triggers import with_trigger
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame, Row, SparkSession
     from pyspark.sql.streaming.query import StreamingQuery
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class SilverBatch:
         self._max_event_time: datetime | None = None
         self._loaded = False
         self._cached: list[DataFrame] = []
+        self._expected_ids: set[int] = set()
 
     def bind(self, query_id: str) -> None:
         """Name the idempotent writes after the streaming query that runs this processor."""
@@ -130,6 +132,10 @@ class SilverBatch:
     def _cache(self, frame: DataFrame) -> DataFrame:
         self._cached.append(frame.persist())
         return frame
+
+    def _uncache(self, frame: DataFrame) -> None:
+        frame.unpersist()
+        self._cached.remove(frame)
 
     def _release(self) -> None:
         # newest first: a frame released while a cached frame built on it is still cached makes
@@ -178,41 +184,25 @@ class SilverBatch:
     def _process(self, batch: DataFrame, batch_id: int) -> BatchCounts:
         from pyspark.sql import functions as sf
 
-        # one pass gives both the batch's size and the schema ids to fetch
-        per_id = {r.schema_id: r["count"] for r in batch.groupBy("schema_id").count().collect()}
-        counts = BatchCounts(batch_id=batch_id, source=self.source, input_rows=sum(per_id.values()))
+        decoded, events, summary = self._decoded(batch)
+        counts = BatchCounts(batch_id=batch_id, source=self.source, input_rows=sum(row.n for row in summary))
         counts.watermark = self.watermark()
-        if counts.input_rows == 0:
-            return counts
-        ids = [schema_id for schema_id in per_id if schema_id is not None]
-        settings = self.settings
-        schemas = self._schemas(ids)
-        decoded = decode(batch, schemas, settings.event_time_horizon, settings.event_time_skew)
-        # records without good framing or with an unknown id are known from the first pass
-        known = {w.schema_id for writers in schemas.by_subject.values() for w in writers}
         quarantined: Counter[str] = Counter()
-        for schema_id, n in per_id.items():
-            if schema_id is None:
-                quarantined[BAD_FRAMING] += n
-            elif schema_id not in known:
-                quarantined[UNKNOWN_SCHEMA] += n
+        # the index spans of the valid events: their lowest and highest id per bucket
+        spans: dict[str, tuple[str, str]] = {}
+        for row in summary:
+            if row.reason is not None:
+                quarantined[row.reason] += row.n
+                continue
+            bucket = row[id_index.BUCKET_COLUMN]
+            low, high = spans.get(bucket, (row.low, row.high))
+            spans[bucket] = (min(low, row.low), max(high, row.high))
         rejects = [decoded.rejects]
-        if decoded.events is not None:
-            events = self._cache(decoded.events.withColumn(id_index.BUCKET_COLUMN, id_index.bucket()))
+        if events is not None:
             rejects.append(events.filter(sf.col("reason").isNotNull()))
-            # one pass counts the broken rules and gives the index spans of the valid events
-            spans = []
-            summary = events.groupBy("reason", id_index.BUCKET_COLUMN).agg(
-                sf.min("event_id").alias("low"), sf.max("event_id").alias("high"), sf.count("*").alias("n")
-            )
-            for row in summary.collect():
-                if row.reason is None:
-                    spans.append((row[id_index.BUCKET_COLUMN], row.low, row.high))
-                else:
-                    quarantined[row.reason] += row.n
             if spans:
                 valid = events.filter(sf.col("reason").isNull()).drop("reason", "detail")
-                classified = self._classify(valid, spans)
+                classified = self._classify(valid, [(bucket, *span) for bucket, span in spans.items()])
                 rejects.append(_conflicts(classified, decoded.rejects.columns))
                 new_rows, exposures = self._count_classified(counts, classified)
                 if counts.conflicting:
@@ -224,6 +214,52 @@ class SilverBatch:
         if counts.quarantined:
             quarantine.write(rejects, self.lake.quarantine)
         return counts
+
+    def _decoded(self, batch: DataFrame) -> tuple[Decoded, DataFrame | None, list[Row]]:
+        """The batch decoded with exactly the schema ids it holds, its events cached, and its summary.
+
+        The batch is first decoded with the ids of the batch before, so that in a steady stream
+        one job both reads it and summarises it. Its columns must be those of the ids it holds
+        (a contract it does not carry must not add a column, or a clash, to its write): a batch
+        that holds other ids is decoded again with its own, and summarised again only when it
+        holds ids that were not tried. A first batch, or a batch whose guess fails to plan,
+        is summarised undecoded first, which costs the same job.
+        """
+        from pyspark.errors import AnalysisException
+
+        guess = sorted(self._expected_ids)
+        cached = len(self._cached)
+        try:
+            decoded, events, summary = self._summarised(batch, guess)
+        except AnalysisException:
+            if not guess:
+                raise
+            for frame in self._cached[cached:]:
+                self._uncache(frame)
+            guess = []
+            decoded, events, summary = self._summarised(batch, guess)
+        present = sorted({row.schema_id for row in summary if row.schema_id is not None})
+        if present != guess:
+            if events is not None:
+                self._uncache(events)
+            if set(present) <= set(guess):
+                decoded, events = self._decode(batch, present)
+            else:
+                decoded, events, summary = self._summarised(batch, present)
+        self._expected_ids = set(present)
+        return decoded, events, summary
+
+    def _summarised(self, batch: DataFrame, ids: list[int]) -> tuple[Decoded, DataFrame | None, list[Row]]:
+        decoded, events = self._decode(batch, ids)
+        return decoded, events, _summary(events, decoded.rejects)
+
+    def _decode(self, batch: DataFrame, ids: list[int]) -> tuple[Decoded, DataFrame | None]:
+        """The batch decoded with the writers of `ids`, and its events (bucketed, cached; None: none)."""
+        settings = self.settings
+        decoded = decode(batch, self._schemas(ids), settings.event_time_horizon, settings.event_time_skew)
+        if decoded.events is None:
+            return decoded, None
+        return decoded, self._cache(decoded.events.withColumn(id_index.BUCKET_COLUMN, id_index.bucket()))
 
     def _schemas(self, ids: list[int]) -> BatchSchemas:
         """The batch's schemas, waiting for the registry while it cannot be reached.
@@ -480,6 +516,29 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return a or b
     return max(a, b)
+
+
+def _summary(events: DataFrame | None, rejects: DataFrame) -> list[Row]:
+    """One job's account of a decoded batch: rows per reason and schema id, with the events' id spans.
+
+    Valid and broken events are grouped by reason, schema id and index bucket (`low`/`high`:
+    their lowest and highest event id); rejects by reason and schema id, with null spans.
+    """
+    from pyspark.sql import functions as sf
+
+    spanless = {
+        id_index.BUCKET_COLUMN: sf.lit(None).cast("string"),
+        "low": sf.lit(None).cast("string"),
+        "high": sf.lit(None).cast("string"),
+    }
+    parts = [rejects.groupBy("reason", "schema_id").agg(sf.count("*").alias("n")).withColumns(spanless)]
+    if events is not None:
+        parts.append(
+            events.groupBy("reason", "schema_id", id_index.BUCKET_COLUMN).agg(
+                sf.min("event_id").alias("low"), sf.max("event_id").alias("high"), sf.count("*").alias("n")
+            )
+        )
+    return reduce(lambda a, b: a.unionByName(b), parts).collect()
 
 
 def _conflicts(classified: DataFrame, raw_columns: list[str]) -> DataFrame:
