@@ -9,7 +9,6 @@ event whose column cannot join Silver's) is found by splitting its batch and qua
 from __future__ import annotations
 
 import io
-import json
 import struct
 import time
 import uuid
@@ -17,12 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import fastavro
-import httpx
 import pytest
 from confluent_kafka import Producer
 
 from accord.registry_client import RegistryClient
-from accord.streaming.testing import Pipeline
+from accord.streaming.testing import Pipeline, registered_for_the_test
 from accord.wire.headers import RECEIVED_AT, SENT_AT
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -65,13 +63,10 @@ def page_view_of_another_namespace(registered_schemas: str) -> Iterator[str]:
     namespace = f"test.poison{uuid.uuid4().hex[:8]}"
     fields = [{**f, "type": "long"} if f["name"] == "url" else f for f in schema["fields"]]
     subject = f"events-{namespace}.PageView"
-    client.register(subject, json.dumps({**schema, "namespace": namespace, "fields": fields}))
-    try:
+    with registered_for_the_test(
+        registered_schemas, subject, {**schema, "namespace": namespace, "fields": fields}
+    ):
         yield subject
-    finally:
-        for permanent in ("false", "true"):
-            answer = httpx.delete(f"{registered_schemas}/subjects/{subject}", params={"permanent": permanent})
-            answer.raise_for_status()
 
 
 def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(

@@ -464,6 +464,26 @@ def register_event_schemas(registry_url: str, schemas_dir: Path | None = None) -
     return {r.subject: r.schema_id for r in register_catalog(catalog, RegistryClient(registry_url))}
 
 
+@contextlib.contextmanager
+def registered_for_the_test(registry_url: str, subject: str, schema: dict[str, Any]) -> Iterator[None]:
+    """`schema` registered under `subject` inside the block; the subject deleted for good afterwards.
+
+    The session registry is shared: a subject left behind would be a contract of every later
+    test's stream.
+    """
+    import httpx
+
+    from accord.registry_client import RegistryClient
+
+    RegistryClient(registry_url).register(subject, json.dumps(schema))
+    try:
+        yield
+    finally:
+        for permanent in ("false", "true"):
+            answer = httpx.delete(f"{registry_url}/subjects/{subject}", params={"permanent": permanent})
+            answer.raise_for_status()
+
+
 def read_events(bootstrap: str, event_ids: set[str], timeout_s: float = 60.0) -> dict[str, list[Delivered]]:
     """Every record of `events` whose `accord.event_id` header is in `event_ids`, by id.
 
@@ -570,12 +590,25 @@ def seaweedfs_binary(cache_dir: Path) -> Path:
     for folder in [source, *source.rglob("*")]:
         if folder.is_dir():
             folder.chmod(0o755)  # the module cache is read-only; the build writes beside its sources
-    # a few minutes on two cores, once per cache; Go's progress goes to the test's stderr
+    # a few minutes on two cores, once per cache; Go's progress goes to stderr
     partial = binary.with_suffix(".part")  # an interrupted build leaves no binary that looks whole
     subprocess.run([go, "build", "-o", str(partial), "./weed"], cwd=source, check=True)
     partial.rename(binary)
     shutil.rmtree(source)
     return binary
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Build SeaweedFS before the first test when the run holds tests against it.
+
+    The first build takes minutes on two cores: inside a test's setup it would count against
+    that test's timeout. Without Go, those tests fail in their setup, naming what to install.
+    """
+    from accord.runtime.errors import MissingToolError
+
+    if any(item.get_closest_marker("seaweedfs") for item in session.items):
+        with contextlib.suppress(MissingToolError):
+            seaweedfs_binary(Path(session.config.rootpath) / ".cache")
 
 
 @contextlib.contextmanager
