@@ -7,7 +7,6 @@ changed under it), is decoded with exactly the ids it holds, and loses nothing.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import random
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import fastavro
 import pytest
 from pyspark.sql import DataFrame, Row
 
@@ -28,7 +26,7 @@ from accord.streaming import silver as silver_module
 from accord.streaming.bronze import BRONZE_SCHEMA
 from accord.streaming.ops import BatchCounts
 from accord.streaming.silver import SilverBatch
-from accord.streaming.testing import Pipeline, registered_for_the_test
+from accord.streaming.testing import PageViewFramer, Pipeline, registered_for_the_test
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
@@ -44,27 +42,9 @@ def uuid7() -> str:
     return str(uuid.UUID(int=bits | random.getrandbits(62)))
 
 
-class Framer:
-    """Confluent-framed records of a subject's latest version, as the gateway writes them."""
-
-    def __init__(self, registry_url: str, subject: str) -> None:
-        client = RegistryClient(registry_url)
-        self.schema_id = client.latest(subject).id
-        self.schema = fastavro.parse_schema(client.resolved_schema(self.schema_id))
-
-    def record(self, event_time_ms: int) -> bytes:
-        """One framed event with a new id."""
-        envelope = {
-            "event_id": uuid7(),
-            "event_time": event_time_ms,
-            "user_id": "user-decoding",
-            "anonymous_id": None,
-            "session_id": None,
-            "context": {"platform": "WEB"},
-        }
-        buffer = io.BytesIO()
-        fastavro.schemaless_writer(buffer, self.schema, {"envelope": envelope, "url": "https://decoding/"})
-        return struct.pack(">bI", 0, self.schema_id) + buffer.getvalue()
+def framed(framer: PageViewFramer, event_time_ms: int) -> bytes:
+    """One framed event with a UUIDv7 id of now."""
+    return framer.record(event_time_ms, event_id=uuid7())[1]
 
 
 def bronze_rows(pipeline: Pipeline, values: list[bytes]) -> DataFrame:
@@ -118,8 +98,8 @@ class Setup:
     """A Silver step bound to a query of its own, and framers of two contracts."""
 
     silver: SilverBatch
-    page_views: Framer
-    probes: Framer
+    page_views: PageViewFramer
+    probes: PageViewFramer
     probe_subject: str
 
 
@@ -137,7 +117,10 @@ def setup(pipeline: Pipeline, registered_schemas: str) -> Iterator[Setup]:
         silver = SilverBatch(pipeline.settings, pipeline.catalog)
         silver.bind(str(uuid.uuid4()))
         yield Setup(
-            silver, Framer(registered_schemas, PAGE_VIEW), Framer(registered_schemas, subject), subject
+            silver,
+            PageViewFramer(registered_schemas, PAGE_VIEW),
+            PageViewFramer(registered_schemas, subject),
+            subject,
         )
 
 
@@ -147,8 +130,8 @@ def test_a_batch_with_the_ids_of_the_batch_before_is_read_and_summarised_by_one_
     jobs = SummaryJobs(monkeypatch)
     now = int(time.time() * 1000)
 
-    def batch_of(framer: Framer, batch_id: int) -> Callable[[], BatchCounts]:
-        return lambda: processed(setup.silver, pipeline, [framer.record(now) for _ in range(20)], batch_id)
+    def batch_of(framer: PageViewFramer, batch_id: int) -> Callable[[], BatchCounts]:
+        return lambda: processed(setup.silver, pipeline, [framed(framer, now) for _ in range(20)], batch_id)
 
     first, first_jobs = jobs.of(batch_of(setup.probes, 0))
     new_id, new_id_jobs = jobs.of(batch_of(setup.page_views, 1))
@@ -163,7 +146,7 @@ def test_a_batch_whose_guess_no_longer_plans_is_decoded_with_its_own_ids(
     pipeline: Pipeline, registered_schemas: str, setup: Setup
 ) -> None:
     now = int(time.time() * 1000)
-    values = [framer.record(now) for _ in range(5) for framer in (setup.page_views, setup.probes)]
+    values = [framed(framer, now) for _ in range(5) for framer in (setup.page_views, setup.probes)]
     both = processed(setup.silver, pipeline, values, 0)
     assert both.inserted == 10
 
@@ -182,7 +165,7 @@ def test_a_batch_whose_guess_no_longer_plans_is_decoded_with_its_own_ids(
     client.register(setup.probe_subject, json.dumps({**schema, "fields": fields}))
     time.sleep(1.5)  # the catalog asks for a subject's latest version at most once a second
 
-    alone = processed(setup.silver, pipeline, [setup.page_views.record(now) for _ in range(10)], 1)
+    alone = processed(setup.silver, pipeline, [framed(setup.page_views, now) for _ in range(10)], 1)
 
     assert (alone.input_rows, alone.inserted, alone.quarantined) == (10, 10, {})
     assert pipeline.table("silver").count() == 20

@@ -8,46 +8,20 @@ event whose column cannot join Silver's) is found by splitting its batch and qua
 
 from __future__ import annotations
 
-import io
-import struct
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
-import fastavro
 import pytest
 from confluent_kafka import Producer
 
 from accord.registry_client import RegistryClient
-from accord.streaming.testing import Pipeline, registered_for_the_test
+from accord.streaming.testing import PageViewFramer, Pipeline, registered_for_the_test
 from accord.wire.headers import RECEIVED_AT, SENT_AT
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 SUBJECT = "events-accord.events.PageView"
-
-
-def _framed(
-    registry_url: str, event_time_ms: int, subject: str = SUBJECT, url: str | int = "https://poison/"
-) -> tuple[str, bytes]:
-    client = RegistryClient(registry_url)
-    schema_id = client.latest(subject).id
-    event_id = str(uuid.uuid4())
-    record: dict[str, Any] = {
-        "envelope": {
-            "event_id": event_id,
-            "event_time": event_time_ms,
-            "user_id": "user-poison",
-            "anonymous_id": None,
-            "session_id": None,
-            "context": {"platform": "WEB"},
-        },
-        "url": url,
-    }
-    buffer = io.BytesIO()
-    fastavro.schemaless_writer(buffer, fastavro.parse_schema(client.resolved_schema(schema_id)), record)
-    return event_id, struct.pack(">bI", 0, schema_id) + buffer.getvalue()
 
 
 @pytest.fixture
@@ -73,9 +47,10 @@ def test_out_of_range_times_are_quarantined_and_later_events_reach_silver(
     pipeline: Pipeline, registered_schemas: str
 ) -> None:
     now = int(time.time() * 1000)
-    far_future, far_future_bytes = _framed(registered_schemas, 9_223_372_036_854_775)
-    skewed, skewed_bytes = _framed(registered_schemas, 250_000_000_000_000)
-    good, good_bytes = _framed(registered_schemas, now)
+    page_views = PageViewFramer(registered_schemas)
+    far_future, far_future_bytes = page_views.record(9_223_372_036_854_775, url="https://poison/")
+    skewed, skewed_bytes = page_views.record(250_000_000_000_000, url="https://poison/")
+    good, good_bytes = page_views.record(now, url="https://poison/")
     producer = Producer({"bootstrap.servers": pipeline.settings.kafka_bootstrap})
     topic = pipeline.settings.events_topic
     received = str(now).encode()
@@ -112,8 +87,9 @@ def test_a_record_that_makes_silver_throw_is_quarantined_as_poison_and_the_query
     pipeline.settings = pipeline.settings.model_copy(update={"batch_attempts": 2})
     now = int(time.time() * 1000)
     poison_subject = page_view_of_another_namespace
-    good = [_framed(registered_schemas, now, url=f"https://ok/{n}") for n in range(3)]
-    _, poison_bytes = _framed(registered_schemas, now, subject=poison_subject, url=404)
+    page_views = PageViewFramer(registered_schemas)
+    good = [page_views.record(now, url=f"https://ok/{n}") for n in range(3)]
+    _, poison_bytes = PageViewFramer(registered_schemas, poison_subject).record(now, url=404)
     producer = Producer({"bootstrap.servers": pipeline.settings.kafka_bootstrap})
     topic = pipeline.settings.events_topic
     headers: list[tuple[str, str | bytes | None]] = [(RECEIVED_AT, str(now).encode())]
@@ -124,7 +100,7 @@ def test_a_record_that_makes_silver_throw_is_quarantined_as_poison_and_the_query
     with pipeline.streaming():
         pipeline.wait_for("quarantine", "reason = 'poison'", 1, timeout_s=900)
         pipeline.wait_for("silver", "true", len(good))
-        later, later_bytes = _framed(registered_schemas, now, url="https://ok/later")
+        later, later_bytes = page_views.record(now, url="https://ok/later")
         producer.produce(topic, key=b"u", value=later_bytes, headers=headers)
         assert producer.flush(10) == 0
         pipeline.wait_for("silver", f"event_id = '{later}'", 1)

@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import shutil
+import struct
 import subprocess
 import threading
 import uuid
@@ -462,6 +463,39 @@ def register_event_schemas(registry_url: str, schemas_dir: Path | None = None) -
     settings = SchemasSettings()
     catalog = load_catalog(schemas_dir or settings.schemas_dir, settings.events_topic)
     return {r.subject: r.schema_id for r in register_catalog(catalog, RegistryClient(registry_url))}
+
+
+class PageViewFramer:
+    """Framed `PageView`-shaped records of a subject's latest version, as the gateway frames them."""
+
+    def __init__(self, registry_url: str, subject: str = "events-accord.events.PageView") -> None:
+        from accord.registry_client import RegistryClient
+
+        client = RegistryClient(registry_url)
+        self.schema_id = client.latest(subject).id
+        self.schema = client.resolved_schema(self.schema_id)
+
+    def record(
+        self, event_time_ms: int, *, url: str | int = "https://framed/", event_id: str | None = None
+    ) -> tuple[str, bytes]:
+        """One framed event (a new UUIDv4 id unless `event_id` is given) and its id."""
+        import fastavro
+
+        event_id = event_id or str(uuid.uuid4())
+        record = {
+            "envelope": {
+                "event_id": event_id,
+                "event_time": event_time_ms,
+                "user_id": "user-framed",
+                "anonymous_id": None,
+                "session_id": None,
+                "context": {"platform": "WEB"},
+            },
+            "url": url,
+        }
+        buffer = io.BytesIO()
+        fastavro.schemaless_writer(buffer, fastavro.parse_schema(self.schema), record)
+        return event_id, struct.pack(">bI", 0, self.schema_id) + buffer.getvalue()
 
 
 @contextlib.contextmanager
