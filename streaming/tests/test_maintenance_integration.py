@@ -144,6 +144,27 @@ def test_vacuum_deletes_files_unreferenced_before_the_retention_and_keeps_time_t
     assert spark.conf.get("spark.databricks.delta.retentionDurationCheck.enabled") == "true"
 
 
+def test_vacuum_lists_a_table_in_as_many_tasks_as_the_session_shuffles_not_ten_thousand(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "silver")
+    append_batch(spark, path, 0, rows=20, days=(TODAY, CLOSED_DAY))
+    context = spark.sparkContext
+    context.setJobGroup("vacuum-tasks", "vacuum under test")
+    try:
+        vacuum_table(spark, LakeTable("silver", path, appends_only=True), timedelta(days=7))
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+    tracker = context.statusTracker()
+    jobs = [tracker.getJobInfo(job) for job in tracker.getJobIdsForGroup("vacuum-tasks")]
+    stages = [tracker.getStageInfo(stage) for job in jobs if job for stage in job.stageIds]
+    tasks = [stage.numTasks for stage in stages if stage]
+
+    # a dry run and a run, each listing the folders and joining them with the table's files
+    assert tasks, "the vacuum ran Spark jobs"
+    assert max(tasks) <= int(spark.conf.get("spark.sql.shuffle.partitions") or 0)
+
+
 def _last_version(spark: SparkSession, path: str) -> int:
     from delta.tables import DeltaTable
 

@@ -22,18 +22,9 @@ from accord.streaming.maintenance import MaintenancePolicy, lake_tables
 from accord.streaming.maintenance_schedule import MaintenanceThread, Schedule
 from accord.streaming.testing import Pipeline, envelope, post_events
 
-# a drill of many minutes on two cores (a second Spark application among them), run with
-# ACCORD_MAINTENANCE_DRILL=1 (RUNBOOK "Drills"); ACCORD_MAINTENANCE_DRILL_BY_HAND=0 leaves out
-# the second application
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.spark,
-    pytest.mark.timeout(3600),
-    pytest.mark.skipif(
-        os.environ.get("ACCORD_MAINTENANCE_DRILL") != "1",
-        reason="maintenance beside the running stream is a drill: set ACCORD_MAINTENANCE_DRILL=1",
-    ),
-]
+# a few minutes on two cores, a second Spark application among them (RUNBOOK "Drills");
+# ACCORD_MAINTENANCE_DRILL_BY_HAND=0 leaves out the second application
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.timeout(3600)]
 
 BY_HAND = os.environ.get("ACCORD_MAINTENANCE_DRILL_BY_HAND", "1") == "1"
 EVENTS_PER_ROUND = 30

@@ -45,13 +45,12 @@ def test_schedule_and_policy_come_from_the_settings(monkeypatch: pytest.MonkeyPa
     assert policy.closed_after == settings.watermark_delay
 
 
-def test_defaults_keep_a_week_of_time_travel_vacuum_daily_and_leave_compaction_to_the_operator() -> None:
+def test_defaults_keep_a_week_of_time_travel_vacuum_daily_and_compact_every_quarter_hour() -> None:
     settings = StreamingSettings()
 
     assert MaintenancePolicy.from_settings(settings).vacuum_retention == timedelta(hours=168)
     schedule = Schedule.from_settings(settings)
-    # periodic compaction beside the stream is off until its drill passes (RUNBOOK "Drills")
-    assert schedule.optimize_every is None
+    assert schedule.optimize_every == timedelta(minutes=15)
     assert schedule.vacuum_every == timedelta(days=1)
 
 

@@ -35,6 +35,9 @@ def spark_conf(settings: StreamingSettings, *, s3: bool | None = None) -> dict[s
         "spark.sql.warehouse.dir": str((settings.state_dir / "spark-warehouse").resolve()),
         # Delta rebuilds table snapshots with 50 tasks by default: far too many for a small local lake
         "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
+        # VACUUM lists a table's folders in this many tasks (Spark's default: 10,000), twice a run
+        # counting its dry run: beside the stream those tasks took the cores for minutes
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(settings.shuffle_partitions),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.databricks.delta.schema.autoMerge.enabled": "true",

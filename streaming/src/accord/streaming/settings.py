@@ -105,7 +105,7 @@ class StreamingSettings(BaseSettings):
 
     # table maintenance (accord.streaming.maintenance; RUNBOOK, "Table maintenance")
     lake_optimize_interval_minutes: int = Field(
-        default=0, ge=0, description="the stream compacts its tables this often; 0 (the default) disables"
+        default=15, ge=0, description="the stream compacts its tables this often; 0 disables"
     )
     lake_vacuum_interval_minutes: int = Field(
         default=24 * 60, ge=0, description="the stream vacuums its tables this often; 0 disables"
