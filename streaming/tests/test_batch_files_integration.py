@@ -1,4 +1,4 @@
-"""A stream batch writes one file per table partition, and the stream's tables checkpoint apart."""
+"""A stream batch writes few files per table partition, and the stream's tables checkpoint apart."""
 
 from __future__ import annotations
 
@@ -35,27 +35,52 @@ def page_view(event_time_ms: int, user: str) -> dict[str, Any]:
     }
 
 
-def test_a_stream_batch_adds_one_file_per_partition_of_each_table(
-    pipeline: Pipeline, gateway_server: GatewayHandle
-) -> None:
+def send_over_partitions_and_two_dates(pipeline: Pipeline, gateway: GatewayHandle) -> None:
+    """60 page views, one batch: many users spread them over the topic's partitions (key = user)."""
     ensure_tables(pipeline.spark, pipeline.settings, pipeline.catalog)
     now = int(time.time() * 1000)
-    # many users spread the records over the topic's partitions (key = user), two event dates
     events = [page_view(now - (i % 2) * DAY_MS, f"user-{i}") for i in range(60)]
-    assert post_events(gateway_server.url, gateway_server.write_key, events, now)["accepted"] == 60
+    assert post_events(gateway.url, gateway.write_key, events, now)["accepted"] == 60
     pipeline.run()
+    assert pipeline.table("bronze").select("partition").distinct().count() > 1
+    assert pipeline.table("silver").select("event_date").distinct().count() == 2
+
+
+def test_a_small_stream_batch_adds_one_file_per_partition_of_each_table_it_derives(
+    pipeline: Pipeline, gateway_server: GatewayHandle
+) -> None:
+    send_over_partitions_and_two_dates(pipeline, gateway_server)
 
     lake = pipeline.lake
-    bronze = pipeline.table("bronze").select("partition").distinct().count()
-    assert bronze > 1, "the records should come from more than one Kafka partition"
-    dates = pipeline.table("silver").select("event_date").distinct().count()
-    assert dates == 2
-    assert list(newest_commit_adds(lake.bronze).values()) == [1]
+    cores = pipeline.spark.sparkContext.defaultParallelism
+    # Bronze is written as it was cached: a file per ingest date and core at most
+    bronze = newest_commit_adds(lake.bronze)
+    assert len(bronze) == 1, bronze
+    assert 1 <= sum(bronze.values()) <= cores, bronze
     silver = newest_commit_adds(lake.silver)
     assert len(silver) == 2, silver
     assert set(silver.values()) == {1}, silver
     assert set(newest_commit_adds(lake.event_ids).values()) == {1}
     assert list(newest_commit_adds(lake.silver_batches).values()) == [1]
+
+
+def test_a_large_stream_batch_writes_silver_and_its_index_on_every_core(
+    pipeline: Pipeline, gateway_server: GatewayHandle
+) -> None:
+    # 60 new rows at 10 per write task: as many tasks as cores
+    large = pipeline.with_settings(write_task_rows=10)
+    send_over_partitions_and_two_dates(large, gateway_server)
+
+    cores = large.spark.sparkContext.defaultParallelism
+    assert cores > 1
+    silver = newest_commit_adds(large.lake.silver)
+    assert len(silver) == 2, silver
+    assert max(silver.values()) <= cores, silver
+    assert sum(silver.values()) > 2, silver
+    index = newest_commit_adds(large.lake.event_ids)
+    assert max(index.values()) <= cores, index
+    assert sum(index.values()) > len(index), index
+    assert large.table("silver").count() == 60
 
 
 def checkpoint_interval(path: str) -> str | None:

@@ -191,6 +191,16 @@ def append(
     writer.save(path)
 
 
+def write_tasks(spark: SparkSession, rows: int, rows_per_task: int) -> int:
+    """Tasks to write `rows` in: one per `rows_per_task` rows, at least one, at most one per core.
+
+    A stream batch is small: one task writes it, a file per table partition, without the
+    shuffle of an optimized write. A large one (a backlog after a stop) uses every core.
+    """
+    cores = spark.sparkContext.defaultParallelism
+    return max(1, min(cores, -(-rows // rows_per_task)))
+
+
 def create_if_missing(
     spark: SparkSession,
     path: str,

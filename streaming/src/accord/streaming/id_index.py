@@ -102,8 +102,8 @@ def _span_filter(spans: list[tuple[str, str, str]]) -> ds.Expression:
     return reduce(operator.or_, conditions)
 
 
-def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None, reader: LakeReader) -> None:
-    """Index Silver rows just written (`rows` has the `COLUMNS`), once per `txn`.
+def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None, reader: LakeReader, tasks: int = 1) -> None:
+    """Index Silver rows just written (`rows` has the `COLUMNS`), once per `txn`, in `tasks` tasks.
 
     Without a `txn` (a backfill) rows whose Kafka coordinates are indexed already are skipped.
     """
@@ -111,10 +111,14 @@ def add(rows: DataFrame, path: str, *, txn: delta_io.Txn | None, reader: LakeRea
     if txn is None:
         delta_io.insert_new(frame, path, KEYS, partition_by=(BUCKET_COLUMN,))
     else:
-        # the batch's few index rows, one task: a file per bucket without an optimized write's shuffle
-        one_task = frame.coalesce(1)
+        # a file per bucket and task, without an optimized write's shuffle
         delta_io.append(
-            one_task, path, partition_by=(BUCKET_COLUMN,), txn=txn, reader=reader, optimize_write=False
+            frame.coalesce(tasks),
+            path,
+            partition_by=(BUCKET_COLUMN,),
+            txn=txn,
+            reader=reader,
+            optimize_write=False,
         )
 
 

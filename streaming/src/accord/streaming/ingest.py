@@ -81,10 +81,11 @@ class IngestBatch:
 
         def write_bronze() -> None:
             nonlocal bronze_ms
-            # one task writes the cached rows: a file per ingest date, without the shuffle an
-            # optimized write would add
+            # a task per cached partition, a file per ingest date each, without the shuffle an
+            # optimized write would add: the batch's size is not known before its first job,
+            # and a task that read every partition would compute the whole cache alone
             delta_io.append(
-                bronze.coalesce(1),
+                bronze,
                 self.lake.bronze,
                 partition_by=BRONZE_PARTITIONS,
                 txn=txn,

@@ -71,6 +71,9 @@ class StreamingSettings(BaseSettings):
         description="where a new Bronze checkpoint starts: earliest, latest or Kafka JSON offsets",
     )
     max_offsets_per_trigger: int | None = Field(default=None, description="caps a Bronze micro-batch")
+    write_task_rows: int = Field(
+        default=25_000, gt=0, description="a micro-batch writes each table in one task per this many rows"
+    )
     max_files_per_trigger: int | None = Field(
         default=None, description="caps a Silver micro-batch (Bronze files)"
     )

@@ -209,7 +209,7 @@ class SilverBatch:
                     quarantined[CONFLICTING_DUPLICATE] += counts.conflicting
                 if new_rows:
                     inserts = classified.filter(sf.col("dedup_status") == dedup.INSERT)
-                    self._write_silver(inserts, batch_id, exposures=exposures)
+                    self._write_silver(inserts, batch_id, exposures=exposures, rows=counts.inserted)
         counts.quarantined = dict(quarantined)
         if counts.quarantined:
             quarantine.write(rejects, self.lake.quarantine)
@@ -427,26 +427,27 @@ class SilverBatch:
         ).drop(*WORKING_COLUMNS)
         return rows.select(*silver_columns(rows.columns))
 
-    def _write_silver(self, inserts: DataFrame, batch_id: int, *, exposures: bool) -> None:
+    def _write_silver(self, inserts: DataFrame, batch_id: int, *, exposures: bool, rows: int) -> None:
         inserts = _stamped(inserts, batch_id)
         if exposures:
             record_exposures(inserts.sparkSession, self.lake.assignments, inserts)
         assignments = self.reader.latest(self.lake.assignments)
         # a file count from the driver's view of the log, so a lake without experiments joins nothing
         any_assignment = assignments is not None and bool(assignments.file_uris())
-        rows = self._silver_rows(inserts, any_assignment=any_assignment)
+        silver_rows = self._silver_rows(inserts, any_assignment=any_assignment)
         txn = delta_io.Txn(self.app_id, batch_id) if self.app_id else None
+        tasks = delta_io.write_tasks(inserts.sparkSession, rows, self.settings.write_task_rows)
 
         def index() -> None:
-            id_index.add(inserts, self.lake.event_ids, txn=txn, reader=self.reader)
+            id_index.add(inserts, self.lake.event_ids, txn=txn, reader=self.reader, tasks=tasks)
 
         def append() -> None:
             # classification already checked every row against the index, so a plain append
             # suffices; the stream's txn makes a re-run of a committed batch a no-op. A stream
-            # batch is written by one task (a file per date, no shuffle); a backfill's range can
-            # be large, and an optimized write spreads it over the cores
+            # batch is written without a shuffle, a file per date and task; a backfill's range
+            # can be large, and an optimized write spreads it over the cores
             delta_io.append(
-                rows.coalesce(1) if txn is not None else rows,
+                silver_rows.coalesce(tasks) if txn is not None else silver_rows,
                 self.lake.silver,
                 partition_by=PARTITION_COLUMNS,
                 txn=txn,
