@@ -83,6 +83,21 @@ def test_a_large_stream_batch_writes_silver_and_its_index_on_every_core(
     assert large.table("silver").count() == 60
 
 
+def test_the_bronze_query_alone_writes_a_file_per_kafka_partition_of_its_batch(
+    pipeline: Pipeline, gateway_server: GatewayHandle
+) -> None:
+    ensure_tables(pipeline.spark, pipeline.settings, pipeline.catalog)
+    now = int(time.time() * 1000)
+    events = [page_view(now, f"user-{i}") for i in range(60)]
+    assert post_events(gateway_server.url, gateway_server.write_key, events, now)["accepted"] == 60
+    pipeline.bronze()
+
+    # the session's optimized writes would shuffle the batch's one ingest date into one task
+    partitions = pipeline.table("bronze").select("partition").distinct().count()
+    assert partitions > 1
+    assert list(newest_commit_adds(pipeline.lake.bronze).values()) == [partitions]
+
+
 def checkpoint_interval(path: str) -> str | None:
     interval: str | None = DeltaTable(path).metadata().configuration.get(INTERVAL_PROPERTY)
     return interval

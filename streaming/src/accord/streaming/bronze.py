@@ -92,6 +92,9 @@ def start_bronze(
         .outputMode("append")
         .partitionBy(*BRONZE_PARTITIONS)
         .option("checkpointLocation", lake.checkpoint(BRONZE_QUERY))
+        # as in `ingest`: an optimized write would shuffle a batch (one ingest date) into one
+        # task; each Kafka partition's task writes its own file instead
+        .option("optimizeWrite", "false")
     )
     writer = with_trigger(writer, settings, available_now=available_now)
     query = writer.start(lake.bronze)
