@@ -45,7 +45,9 @@ def header_text(name: str, headers: str = "headers") -> Column:
     """The UTF-8 value of the first Kafka header called `name`, or null."""
     from pyspark.sql import functions as sf
 
-    return sf.expr(f"CAST(try_element_at(filter({headers}, h -> h.key = '{name}'), 1).value AS STRING)")
+    # array_position and get are compiled with the rest of the projection; a lambda (`filter`)
+    # is interpreted row by row, three times slower on a batch
+    return sf.expr(f"CAST(get({headers}.value, array_position({headers}.key, '{name}') - 1) AS STRING)")
 
 
 def header_epoch_millis(name: str, headers: str = "headers") -> Column:
