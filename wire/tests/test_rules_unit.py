@@ -57,6 +57,20 @@ def test_a_shorter_horizon_and_skew_are_honoured() -> None:
     assert event_time_rules(received - 2 * hour, received, received) is None
 
 
+@pytest.mark.parametrize(
+    ("limit", "limit_ms"),
+    [(timedelta(days=3, seconds=7, microseconds=1_500), 259_207_001), (timedelta(microseconds=999), 0)],
+)
+def test_a_horizon_and_skew_count_in_whole_milliseconds_to_the_millisecond(
+    limit: timedelta, limit_ms: int
+) -> None:
+    received = VECTORS["received_at_ms"]
+    assert event_time_rules(received - limit_ms, received, received, horizon=limit) is None
+    assert event_time_rules(received - limit_ms - 1, received, received, horizon=limit) is not None
+    assert event_time_rules(received + limit_ms, received, received, skew=limit) is None
+    assert event_time_rules(received + limit_ms + 1, received, received, skew=limit) is not None
+
+
 def test_the_correction_moves_the_device_time_onto_the_platform_clock() -> None:
     # the device clock is an hour behind: its event, a second before sending, is a second before reception
     assert corrected_event_time(996_400_000, 996_401_000, 1_000_001_000) == 1_000_000_000

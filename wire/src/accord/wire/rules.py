@@ -167,4 +167,6 @@ def _significant(digits: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _millis(delta: timedelta) -> int:
-    return delta // timedelta(milliseconds=1)
+    # the floor of `delta / 1 ms` from its normalised parts (0 <= seconds, microseconds): the
+    # gateway runs this twice an event, and building a timedelta to divide by was 5 % of its CPU
+    return delta.days * 86_400_000 + delta.seconds * 1_000 + delta.microseconds // 1_000
