@@ -35,12 +35,17 @@ def page_view(event_time_ms: int, user: str) -> dict[str, Any]:
     }
 
 
-def send_over_partitions_and_two_dates(pipeline: Pipeline, gateway: GatewayHandle) -> None:
-    """60 page views, one batch: many users spread them over the topic's partitions (key = user)."""
+def post_over_partitions_and_two_dates(pipeline: Pipeline, gateway: GatewayHandle) -> None:
+    """60 page views: many users spread them over the topic's partitions (key = user)."""
     ensure_tables(pipeline.spark, pipeline.settings, pipeline.catalog)
     now = int(time.time() * 1000)
     events = [page_view(now - (i % 2) * DAY_MS, f"user-{i}") for i in range(60)]
     assert post_events(gateway.url, gateway.write_key, events, now)["accepted"] == 60
+
+
+def send_over_partitions_and_two_dates(pipeline: Pipeline, gateway: GatewayHandle) -> None:
+    """The 60 page views, one batch of the `ingest` query."""
+    post_over_partitions_and_two_dates(pipeline, gateway)
     pipeline.run()
     assert pipeline.table("bronze").select("partition").distinct().count() > 1
     assert pipeline.table("silver").select("event_date").distinct().count() == 2
@@ -86,10 +91,7 @@ def test_a_large_stream_batch_writes_silver_and_its_index_on_every_core(
 def test_the_bronze_query_alone_writes_a_file_per_kafka_partition_of_its_batch(
     pipeline: Pipeline, gateway_server: GatewayHandle
 ) -> None:
-    ensure_tables(pipeline.spark, pipeline.settings, pipeline.catalog)
-    now = int(time.time() * 1000)
-    events = [page_view(now, f"user-{i}") for i in range(60)]
-    assert post_events(gateway_server.url, gateway_server.write_key, events, now)["accepted"] == 60
+    post_over_partitions_and_two_dates(pipeline, gateway_server)
     pipeline.bronze()
 
     # the session's optimized writes would shuffle the batch's one ingest date into one task
